@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigType, registerAs } from '@nestjs/config';
+import { env } from './env.validation';
+
+function parseTrustProxy(value: string): boolean | number | string {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false' || v === '') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return value.trim();
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+// A development secret must survive for the life of the process only, so it is made once here
+// rather than in the factory (which Nest may call more than once, e.g. in tests).
+const developmentSecret = randomBytes(32).toString('hex');
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    corsOrigins: list(e.CORS_ORIGINS),
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => ({
+  uri: env().MONGODB_URI,
+}));
+
+export const authConfig = registerAs('auth', () => {
+  const e = env();
+  return {
+    jwtSecret: e.JWT_SECRET ?? developmentSecret,
+    jwtSecretGenerated: e.JWT_SECRET === undefined,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD,
+  };
+});
+
+export const sessionConfig = registerAs('session', () => {
+  const e = env();
+  return {
+    idleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
+    absoluteTimeoutSeconds: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
+    maxPerUser: e.SESSION_MAX_PER_USER,
+    retentionSeconds: e.SESSION_RETENTION_SECONDS,
+    cacheTtlMs: e.SESSION_CACHE_TTL_MS,
+    /** lastSeenAt is written at most this often per session, to keep reads off the write path. */
+    lastSeenWriteIntervalSeconds: 60,
+  };
+});
+
+export const peerConfig = registerAs('peer', () => {
+  const e = env();
+  return {
+    hosts: list(e.PEER_HOSTS).map((h) => h.replace(/\/+$/, '')),
+    secret: e.PEER_SECRET,
+    timeoutMs: e.PEER_TIMEOUT_MS,
+    maxClockSkewSeconds: 300,
+  };
+});
+
+export const sweepConfig = registerAs('sweep', () => {
+  const e = env();
+  return {
+    cron: e.SWEEP_CRON,
+    batchSize: e.SWEEP_BATCH_SIZE,
+    leaseSeconds: 300,
+  };
+});
+
+export type AppConfig = ConfigType<typeof appConfig>;
+export type DatabaseConfig = ConfigType<typeof databaseConfig>;
+export type AuthConfig = ConfigType<typeof authConfig>;
+export type SessionConfig = ConfigType<typeof sessionConfig>;
+export type PeerConfig = ConfigType<typeof peerConfig>;
+export type SweepConfig = ConfigType<typeof sweepConfig>;
+
+export const allConfigs = [
+  appConfig,
+  databaseConfig,
+  authConfig,
+  sessionConfig,
+  peerConfig,
+  sweepConfig,
+];

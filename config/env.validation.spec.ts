@@ -1,0 +1,52 @@
+import { validateEnv } from './env.validation';
+
+describe('validateEnv', () => {
+  it('applies the contract defaults when nothing is set', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      SESSION_IDLE_TIMEOUT_SECONDS: 1800,
+      SESSION_ABSOLUTE_TIMEOUT_SECONDS: 604800,
+      REFRESH_REUSE_GRACE_SECONDS: 10,
+      SESSION_MAX_PER_USER: 0,
+      SESSION_RETENTION_SECONDS: 2592000,
+      TRUST_PROXY: 'false',
+      LOGIN_RATE_LIMIT: 10,
+      PEER_HOSTS: '',
+    });
+    expect(env.MONGODB_URI).toBeUndefined();
+    expect(env.JWT_SECRET).toBeUndefined();
+  });
+
+  it('parses numbers from strings', () => {
+    expect(validateEnv({ PORT: '8080', SESSION_MAX_PER_USER: '3' })).toMatchObject({
+      PORT: 8080,
+      SESSION_MAX_PER_USER: 3,
+    });
+  });
+
+  it('names every bad variable in one message', () => {
+    expect(() => validateEnv({ PORT: 'eighty', ACCESS_TOKEN_TTL_SECONDS: '0' })).toThrow(
+      /PORT="eighty"[\s\S]*ACCESS_TOKEN_TTL_SECONDS=0/,
+    );
+  });
+
+  it('rejects an invalid cron expression', () => {
+    expect(() => validateEnv({ SWEEP_CRON: 'every minute' })).toThrow(/SWEEP_CRON/);
+  });
+
+  it('refuses production without a real JWT secret', () => {
+    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'changeme' })).toThrow(
+      /JWT_SECRET/,
+    );
+    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) })).not.toThrow();
+  });
+
+  it('refuses an absolute timeout shorter than the idle timeout', () => {
+    expect(() =>
+      validateEnv({ SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '60' }),
+    ).toThrow(/SESSION_ABSOLUTE_TIMEOUT_SECONDS/);
+  });
+});

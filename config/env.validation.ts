@@ -1,0 +1,179 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { CronTime } from 'cron';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * Every variable the service reads, with its type and bounds. Validation runs once at start-up
+ * so that a bad value stops the process with a message naming the variable, instead of
+ * surfacing later as odd behaviour.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsOptional()
+  @IsString()
+  MONGODB_URI?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  ADMIN_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  ADMIN_PASSWORD?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SESSION_IDLE_TIMEOUT_SECONDS = 1800;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SESSION_ABSOLUTE_TIMEOUT_SECONDS = 604800;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REFRESH_REUSE_GRACE_SECONDS = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SESSION_MAX_PER_USER = 0;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SESSION_RETENTION_SECONDS = 2592000;
+
+  /** How long a live session may be answered from this instance's memory. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SESSION_CACHE_TTL_MS = 5000;
+
+  @IsString()
+  SWEEP_CRON = '0 * * * * *';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  SWEEP_BATCH_SIZE = 1000;
+
+  @IsOptional()
+  @IsString()
+  PEER_HOSTS = '';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  PEER_SECRET?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PEER_TIMEOUT_MS = 3000;
+
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT = 10;
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @IsString()
+  BODY_LIMIT = '100kb';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+const PLACEHOLDER_SECRETS = new Set([
+  'secret',
+  'changeme',
+  'change-me',
+  'jwt_secret',
+  'your-secret',
+]);
+
+function describe(errors: ValidationError[]): string {
+  return errors
+    .map(
+      (e) =>
+        `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    )
+    .join('\n  ');
+}
+
+/** Validates and types `process.env`; throws with every offending variable named. */
+export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  const problems: string[] = errors.length ? [describe(errors)] : [];
+
+  try {
+    new CronTime(env.SWEEP_CRON);
+  } catch {
+    problems.push(`SWEEP_CRON=${JSON.stringify(env.SWEEP_CRON)}: not a valid cron expression`);
+  }
+  if (env.SESSION_ABSOLUTE_TIMEOUT_SECONDS < env.SESSION_IDLE_TIMEOUT_SECONDS) {
+    problems.push(
+      'SESSION_ABSOLUTE_TIMEOUT_SECONDS must not be shorter than SESSION_IDLE_TIMEOUT_SECONDS',
+    );
+  }
+  if (env.NODE_ENV === 'production') {
+    const secret = env.JWT_SECRET ?? '';
+    if (secret.length < 32 || PLACEHOLDER_SECRETS.has(secret.toLowerCase())) {
+      problems.push('JWT_SECRET: in production a secret of at least 32 characters is required');
+    }
+  }
+  if (problems.length) {
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return env;
+}
+
+/** The validated environment; cheap enough to call from each config factory at start-up. */
+export function env(): EnvironmentVariables {
+  return validateEnv(process.env);
+}

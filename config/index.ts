@@ -1,0 +1,2 @@
+export * from './configuration';
+export { validateEnv, EnvironmentVariables } from './env.validation';

@@ -1,0 +1,143 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+import { ApiException } from './api.exception';
+import { ErrorBody, ErrorCode } from './error-codes';
+
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.TOKEN_INVALID,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  429: ErrorCode.RATE_LIMITED,
+  503: ErrorCode.SERVICE_UNAVAILABLE,
+};
+
+// Driver and Mongoose errors that mean "the database is not reachable right now" rather than
+// "this request is wrong": they become 503 so clients retry instead of giving up.
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoExpiredSessionError',
+]);
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  code?: number | string;
+  type?: string;
+  status?: number;
+}
+
+function messageOf(response: unknown, fallback: string): string {
+  if (typeof response === 'string') return response;
+  if (response && typeof response === 'object' && 'message' in response) {
+    const m = (response as { message: unknown }).message;
+    if (Array.isArray(m)) return m.join('; ');
+    if (typeof m === 'string') return m;
+  }
+  return fallback;
+}
+
+/** Maps anything thrown to the contract's status, code and message, without leaking internals. */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof ApiException) {
+    const status = exception.getStatus();
+    return body(status, exception.code, messageOf(exception.getResponse(), exception.message));
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code =
+      CODE_FOR_STATUS[status] ??
+      (status >= 500 ? ErrorCode.INTERNAL_ERROR : ErrorCode.VALIDATION_FAILED);
+    const message =
+      status === HttpStatus.TOO_MANY_REQUESTS
+        ? 'Too many attempts, try again later'
+        : messageOf(exception.getResponse(), exception.message);
+    return body(status, code, message);
+  }
+  const err = (exception ?? {}) as ErrorLike;
+  // body-parser's own errors arrive here before any route runs.
+  if (err.type === 'entity.parse.failed') {
+    return body(400, ErrorCode.VALIDATION_FAILED, 'The request body is not valid JSON');
+  }
+  if (err.type === 'entity.too.large') {
+    return body(413, ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large');
+  }
+  if (
+    typeof err.type === 'string' &&
+    typeof err.status === 'number' &&
+    err.status >= 400 &&
+    err.status < 500
+  ) {
+    return body(
+      err.status,
+      CODE_FOR_STATUS[err.status] ?? ErrorCode.VALIDATION_FAILED,
+      'The request body could not be read',
+    );
+  }
+  if (err.code === 11000) {
+    return body(409, ErrorCode.CONFLICT, 'A record with the same unique value already exists');
+  }
+  if (err.name === 'CastError' || err.name === 'ValidationError' || err.name === 'BSONError') {
+    return body(400, ErrorCode.VALIDATION_FAILED, 'A value has the wrong type or format');
+  }
+  if (
+    (err.name && UNAVAILABLE_ERROR_NAMES.has(err.name)) ||
+    /buffering timed out|connection .* closed|not connected/i.test(err.message ?? '')
+  ) {
+    return body(
+      503,
+      ErrorCode.SERVICE_UNAVAILABLE,
+      'The database cannot be reached; try again shortly',
+    );
+  }
+  return body(500, ErrorCode.INTERNAL_ERROR, 'Internal server error');
+}
+
+function body(statusCode: number, code: ErrorCode, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message };
+}
+
+/** The one place that shapes error responses (registered as APP_FILTER). */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const request = ctx.getRequest<{ id?: string | number; method?: string; url?: string }>();
+    const response = ctx.getResponse<{ headersSent?: boolean; destroy?: () => void }>();
+    const errorBody = toErrorBody(exception);
+
+    if (errorBody.statusCode >= 500) {
+      errorBody.requestId = request.id !== undefined ? String(request.id) : undefined;
+      const detail = exception instanceof Error ? exception.stack : String(exception);
+      this.logger.error(`${request.method} ${request.url} failed: ${detail}`);
+    }
+    // A streamed response (export) that fails midway cannot change its status any more:
+    // cut it so the client sees a truncated transfer instead of a silently short file.
+    if (response.headersSent) {
+      response.destroy?.();
+      return;
+    }
+    this.adapterHost.httpAdapter.reply(response, errorBody, errorBody.statusCode);
+  }
+}

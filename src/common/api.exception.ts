@@ -1,0 +1,29 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { ErrorCode } from './error-codes';
+
+/**
+ * An HttpException that carries the contract's error `code`. Throw it (or one of the helpers
+ * below) anywhere; the global filter turns it into the contract's error shape.
+ */
+export class ApiException extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super({ code, message }, status);
+  }
+}
+
+export const badRequest = (message: string) =>
+  new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED, message);
+export const unauthorized = (code: ErrorCode, message: string) =>
+  new ApiException(HttpStatus.UNAUTHORIZED, code, message);
+export const forbidden = (message = 'Not allowed', code = ErrorCode.FORBIDDEN) =>
+  new ApiException(HttpStatus.FORBIDDEN, code, message);
+export const notFound = (message = 'Not found') =>
+  new ApiException(HttpStatus.NOT_FOUND, ErrorCode.NOT_FOUND, message);
+export const conflict = (message: string) =>
+  new ApiException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, message);
+export const serviceUnavailable = (message = 'The database cannot be reached') =>
+  new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, message);

@@ -1,0 +1,29 @@
+/** The `code` values of the published HTTP contract (shared/API.md), plus the 5xx/413 fallbacks. */
+export enum ErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
+  TOKEN_MISSING = 'TOKEN_MISSING',
+  TOKEN_INVALID = 'TOKEN_INVALID',
+  SESSION_EXPIRED = 'SESSION_EXPIRED',
+  SESSION_ENDED = 'SESSION_ENDED',
+  REFRESH_TOKEN_INVALID = 'REFRESH_TOKEN_INVALID',
+  REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
+  GROUP_FORBIDDEN = 'GROUP_FORBIDDEN',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  SIGNATURE_INVALID = 'SIGNATURE_INVALID',
+  RATE_LIMITED = 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+}
+
+/** The body every error response carries. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: ErrorCode | string;
+  message: string;
+  requestId?: string;
+}

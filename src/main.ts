@@ -1,0 +1,15 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { AppConfig } from '../config';
+import { AppModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.enableShutdownHooks();
+  const { port } = app.get(ConfigService).getOrThrow<AppConfig>('app');
+  await app.listen(port);
+  new Logger('Bootstrap').log(`nest-sessions listening on port ${port}`);
+}
+
+void bootstrap();

@@ -1,0 +1,10 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedRequest, SessionContext } from '../session-context';
+
+/** The session behind the request, or one of its fields: `@CurrentSession('id') sessionId`. */
+export const CurrentSession = createParamDecorator(
+  (field: keyof SessionContext | undefined, ctx: ExecutionContext) => {
+    const session = ctx.switchToHttp().getRequest<AuthenticatedRequest>().auth?.session;
+    return field ? session?.[field] : session;
+  },
+);

@@ -1,0 +1,10 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedRequest, AuthUser } from '../session-context';
+
+/** The authenticated user, or one of its fields: `@CurrentUser() user`, `@CurrentUser('id') id`. */
+export const CurrentUser = createParamDecorator(
+  (field: keyof AuthUser | undefined, ctx: ExecutionContext) => {
+    const user = ctx.switchToHttp().getRequest<AuthenticatedRequest>().auth?.user;
+    return field ? user?.[field] : user;
+  },
+);

@@ -1,0 +1,100 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+export const SESSION_STATES = ['active', 'expired', 'ended'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+export const END_REASONS = [
+  'logout',
+  'admin',
+  'superseded',
+  'idle_timeout',
+  'absolute_timeout',
+  'refresh_reuse',
+  'evicted',
+] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/**
+ * One login on one device. `state` is stored (not derived) so that listings and the sweep can
+ * use an index; a stored `active` session whose idle or absolute deadline has passed is treated
+ * as expired by every reader until the sweep (or the first request that sees it) writes that down.
+ */
+@Schema({
+  timestamps: { createdAt: true, updatedAt: false },
+  collection: 'sessions',
+  minimize: false,
+})
+export class Session {
+  @Prop({ type: Types.ObjectId, required: true })
+  userId: Types.ObjectId;
+
+  /** Denormalised (usernames never change) so admin listings and exports need no join. */
+  @Prop({ required: true })
+  username: string;
+
+  @Prop({ type: [String], default: [] })
+  groups: string[];
+
+  @Prop({ type: String, default: null })
+  ip: string | null;
+
+  @Prop({ type: String, default: null })
+  userAgent: string | null;
+
+  @Prop({ type: String, default: null })
+  label: string | null;
+
+  @Prop({ type: String, enum: SESSION_STATES, default: 'active' })
+  state: SessionState;
+
+  @Prop({ type: Date, required: true })
+  lastSeenAt: Date;
+
+  /** Absolute deadline: createdAt + SESSION_ABSOLUTE_TIMEOUT_SECONDS. */
+  @Prop({ type: Date, required: true })
+  expiresAt: Date;
+
+  @Prop({ type: Date, default: null })
+  expiredAt: Date | null;
+
+  @Prop({ type: String, enum: [...END_REASONS, null], default: null })
+  endReason: EndReason | null;
+
+  /** SHA-256 (hex) of the current refresh token. */
+  @Prop({ type: String, required: true })
+  refreshHash: string;
+
+  /** SHA-256 of the token the last rotation replaced, for grace-window replay and reuse detection. */
+  @Prop({ type: String, default: null })
+  previousRefreshHash: string | null;
+
+  @Prop({ type: Date, default: null })
+  rotatedAt: Date | null;
+
+  /** Free-form per-session data (validated at the edge: size, depth, key names). */
+  @Prop({ type: Object, default: () => ({}) })
+  data: Record<string, unknown>;
+
+  createdAt: Date;
+}
+
+export type SessionDocument = HydratedDocument<Session>;
+export const SessionSchema = SchemaFactory.createForClass(Session);
+
+// own listing (GET /sessions?state=…), eviction (oldest active), validate/invalidate of a user
+SessionSchema.index({ userId: 1, state: 1, createdAt: -1 });
+// refresh: find the session a presented refresh token belongs to
+SessionSchema.index({ refreshHash: 1 });
+// refresh reuse: find the session whose previous token is presented again
+SessionSchema.index(
+  { previousRefreshHash: 1 },
+  { partialFilterExpression: { previousRefreshHash: { $type: 'string' } } },
+);
+// admin export filtered by username and state, newest first
+SessionSchema.index({ username: 1, createdAt: -1 });
+// sweep: active sessions past their absolute or idle deadline
+SessionSchema.index({ state: 1, expiresAt: 1 });
+SessionSchema.index({ state: 1, lastSeenAt: 1 });
+// sweep: expired/ended sessions past retention
+SessionSchema.index({ state: 1, expiredAt: 1 });

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sessionConfig, SessionConfig } from '../../config';
+import { Clock } from '../common/clock';
+import type { AuthContext } from './session-context';
+
+interface Entry {
+  value: AuthContext;
+  expiresAtMs: number;
+}
+
+/**
+ * In-process cache of live sessions, so that the per-request session check costs no database
+ * round trip. An entry lives at most SESSION_CACHE_TTL_MS: that bounds how long another
+ * instance may keep honouring a session that was ended elsewhere. Whatever ends or changes a
+ * session on this instance must call one of the `invalidate*` methods, which makes the change
+ * immediate here.
+ */
+@Injectable()
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  get(sessionId: string): AuthContext | undefined {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return undefined;
+    if (entry.expiresAtMs <= this.clock.nowMs()) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(sessionId: string, value: AuthContext): void {
+    if (this.config.cacheTtlMs <= 0) return;
+    this.entries.set(sessionId, {
+      value,
+      expiresAtMs: this.clock.nowMs() + this.config.cacheTtlMs,
+    });
+  }
+
+  invalidate(sessionId: string): void {
+    this.entries.delete(sessionId);
+  }
+
+  invalidateMany(sessionIds: Iterable<string>): void {
+    for (const id of sessionIds) this.entries.delete(id);
+  }
+
+  /** Drops every cached session of a user (a linear pass: the cache only holds recent sessions). */
+  invalidateUser(userId: string): void {
+    for (const [id, entry] of this.entries) {
+      if (entry.value.user.id === userId) this.entries.delete(id);
+    }
+  }
+
+  invalidateAll(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
