@@ -8,7 +8,7 @@
 import { createSecretKey } from 'node:crypto';
 import { sign, verify } from 'jsonwebtoken';
 import { expectStatus, login } from './lib/http';
-import { compareTargets, round, summarize } from './lib/load';
+import { compareTargets, describeCpu, round, summarize } from './lib/load';
 import {
   appEnv,
   BENCH_ADMIN,
@@ -120,10 +120,16 @@ async function main(): Promise<void> {
     const series = await compareTargets(
       targets.map((t) => ({
         name: t.name,
-        target: { url: `${t.app.baseUrl}/sessions/current`, headers: t.headers, expectStatus: 200 },
+        target: {
+          url: `${t.app.baseUrl}/sessions/current`,
+          headers: t.headers,
+          expectStatus: 200,
+          cpuOf: { app: t.app.pid, engine: engine!.pid },
+        },
       })),
     );
-    const [s, jwtS, jwtK, es] = series.map(summarize);
+    const summaries = series.map(summarize);
+    const [s, jwtS, jwtK, es] = summaries;
     const ratio = (a: number, b: number) => round(a / b, 3);
     const vsJwtString = ratio(s.requestsPerSec, jwtS.requestsPerSec);
     const vsJwtKey = ratio(s.requestsPerSec, jwtK.requestsPerSec);
@@ -158,9 +164,12 @@ async function main(): Promise<void> {
         'autocannon from the bench process, runs interleaved, median of runs.',
       figures: [
         ...targets.map((t, i) => ({
-          name: `${t.name} req/s`,
-          value: [s, jwtS, jwtK, es][i].requestsPerSec,
-          note: `p50 ${[s, jwtS, jwtK, es][i].p50Ms} ms, p99 ${[s, jwtS, jwtK, es][i].p99Ms} ms`,
+          name: t.name,
+          value: summaries[i].requestsPerSec,
+          unit: 'req/s',
+          note:
+            `p50 ${summaries[i].p50Ms} ms, p99 ${summaries[i].p99Ms} ms; ` +
+            `CPU per request: ${describeCpu(summaries[i])}`,
         })),
         { name: 'nest-sessions / passport-jwt (string)', value: vsJwtString, unit: '×' },
         { name: 'nest-sessions / passport-jwt (KeyObject)', value: vsJwtKey, unit: '×' },
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
       goals,
       details: {
         responseBytes: Object.fromEntries(targets.map((t, i) => [t.name, bodies[i]])),
-        summaries: Object.fromEntries(targets.map((t, i) => [t.name, [s, jwtS, jwtK, es][i]])),
+        summaries: Object.fromEntries(targets.map((t, i) => [t.name, summaries[i]])),
         jwtVerifyMicros: micro,
         series,
       },

@@ -6,7 +6,7 @@
  * the product's own routes. App and engine are separate processes; the load comes from this one.
  */
 import { expectStatus, login } from './lib/http';
-import { compareTargets, round, summarize } from './lib/load';
+import { compareTargets, describeCpu, round, summarize } from './lib/load';
 import {
   appEnv,
   BENCH_ADMIN,
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
           url: `${app!.baseUrl}${route.path}`,
           headers: route.protected ? auth : {},
           expectStatus: 200,
+          cpuOf: { app: app!.pid, engine: engine!.pid },
         },
       })),
     );
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
           name: `GET ${route.path}`,
           value: summaries[i].requestsPerSec,
           unit: 'req/s',
-          note: `${route.protected ? 'SessionGuard' : '@Public()'}, ${route.does}; p50 ${summaries[i].p50Ms} ms, p99 ${summaries[i].p99Ms} ms`,
+          note:
+            `${route.protected ? 'SessionGuard' : '@Public()'}, ${route.does}; p50 ${summaries[i].p50Ms} ms, ` +
+            `p99 ${summaries[i].p99Ms} ms; CPU per request: ${describeCpu(summaries[i])}`,
         })),
         { name: 'guard alone (same handler, protected / public)', value: guardOnly, unit: '×' },
         { name: 'GET /sessions/current / public probe', value: current, unit: '×' },

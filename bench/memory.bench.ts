@@ -10,15 +10,18 @@
  * API: `POST /auth/refresh` for an access token, then `GET /sessions/current`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import * as argon2 from 'argon2';
 import { Mongoose, Types } from 'mongoose';
 import { SessionSchema } from '../src/sessions/schemas/session.schema';
 import { UserSchema } from '../src/users/schemas/user.schema';
 import { withDb } from './lib/db';
-import { expectStatus, pool } from './lib/http';
+import { expectStatus, login, pool } from './lib/http';
 import { intEnv, round } from './lib/load';
 import {
   appEnv,
+  BENCH_ADMIN,
+  ROOT,
   sleep,
   startApp,
   startEngine,
@@ -31,8 +34,9 @@ import { mib, report, runBench } from './lib/results';
 const DB = 'bench_memory';
 const SESSIONS = intEnv('BENCH_MEMORY_SESSIONS', 100_000);
 const USERS = intEnv('BENCH_MEMORY_USERS', 1_000);
-const SAMPLE = intEnv('BENCH_MEMORY_SAMPLE', 5_000);
+const SAMPLE = intEnv('BENCH_MEMORY_SAMPLE', 2_000);
 const BATCH = 5_000;
+const CACHE_TTL_MS = 5_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -62,13 +66,35 @@ function documentFactory() {
 
 interface Snapshot {
   appRssMiB: number;
+  /** The app's live heap: read right after a full garbage collection. */
+  appHeapUsedMiB: number;
   engineRssMiB: number;
 }
 
-async function settle(app: App, engine: Engine): Promise<Snapshot> {
-  // Give both processes a moment to finish in-flight work and collect garbage on their own.
-  await sleep(1500);
-  return { appRssMiB: mib(app.rss()), engineRssMiB: mib(engine.rss()) };
+/** Asks the app (bench/apps/memory-probe.js) to collect garbage and report its memory. */
+function appMemoryAfterGc(app: App): Promise<NodeJS.MemoryUsage> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error('the app did not report its memory')), 10_000);
+    const onMessage = (message: { mem?: NodeJS.MemoryUsage }) => {
+      if (!message.mem) return;
+      clearTimeout(timer);
+      app.process.off('message', onMessage);
+      done(message.mem);
+    };
+    app.process.on('message', onMessage);
+    app.process.send('gc');
+  });
+}
+
+async function snapshot(app: App, engine: Engine): Promise<Snapshot> {
+  // A moment for in-flight work (and the engine's own collections) to finish.
+  await sleep(1000);
+  const mem = await appMemoryAfterGc(app);
+  return {
+    appRssMiB: mib(app.rss()),
+    appHeapUsedMiB: mib(mem.heapUsed),
+    engineRssMiB: mib(engine.rss()),
+  };
 }
 
 async function main(): Promise<void> {
@@ -77,10 +103,15 @@ async function main(): Promise<void> {
   try {
     engine = await startEngine();
     const uri = engine.uriFor(DB);
-    app = await startApp('nest-sessions', 'dist/src/main.js', { env: appEnv(uri) });
-    // One request first, so that the baseline includes the code paths a request warms up.
-    await expectStatus(200, 'GET', `${app.baseUrl}/health`);
-    const idle = await settle(app, engine);
+    app = await startApp('nest-sessions', 'dist/src/main.js', {
+      env: appEnv(uri, { SESSION_CACHE_TTL_MS: String(CACHE_TTL_MS) }),
+      nodeArgs: ['--expose-gc', '-r', resolve(ROOT, 'bench/apps/memory-probe.js')],
+      ipc: true,
+    });
+    // A login and a request first, so that the baseline includes what serving them loads.
+    const { accessToken } = await login(app.baseUrl, BENCH_ADMIN.username, BENCH_ADMIN.password);
+    await expectStatus(200, 'GET', `${app.baseUrl}/sessions/current`, { token: accessToken });
+    const idle = await snapshot(app, engine);
     console.log(`idle: app ${idle.appRssMiB} MiB, engine ${idle.engineRssMiB} MiB`);
 
     const make = documentFactory();
@@ -125,11 +156,13 @@ async function main(): Promise<void> {
         }
         await db.collection('sessions').insertMany(batch, { ordered: false });
       }
-      const live = await db.collection('sessions').countDocuments({ state: 'active' });
+      const live = await db
+        .collection('sessions')
+        .countDocuments({ state: 'active', username: { $regex: /^bench-user-/ } });
       if (live !== SESSIONS) throw new Error(`expected ${SESSIONS} active sessions, found ${live}`);
     });
     const insertSeconds = round((Date.now() - insertStarted) / 1000, 1);
-    const loaded = await settle(app, engine);
+    const loaded = await snapshot(app, engine);
     console.log(
       `${SESSIONS} sessions inserted in ${insertSeconds} s: app ${loaded.appRssMiB} MiB, engine ${loaded.engineRssMiB} MiB`,
     );
@@ -144,33 +177,62 @@ async function main(): Promise<void> {
       });
     });
     const useSeconds = round((Date.now() - useStarted) / 1000, 1);
-    const used = { appRssMiB: mib(app.rss()), engineRssMiB: mib(engine.rss()) };
-    const usedSettled = await settle(app, engine);
-    console.log(`${SAMPLE} sessions used in ${useSeconds} s: app ${used.appRssMiB} MiB`);
+    const usedRssMiB = mib(app.rss());
+    const used = await snapshot(app, engine);
+    console.log(
+      `${SAMPLE} sessions used in ${useSeconds} s: app ${usedRssMiB} MiB, heap ${used.appHeapUsedMiB} MiB`,
+    );
+    // Past the cache lifetime, with a little traffic (one request): is what the cache took for
+    // sessions no longer in use given back?
+    await sleep(CACHE_TTL_MS + 1000);
+    await expectStatus(200, 'GET', `${app.baseUrl}/sessions/current`, { token: accessToken });
+    const later = await snapshot(app, engine);
+    const perSessionKiB = round(((used.appHeapUsedMiB - loaded.appHeapUsedMiB) * 1024) / SAMPLE, 2);
+    const givenBackKiB = round(((used.appHeapUsedMiB - later.appHeapUsedMiB) * 1024) / SAMPLE, 2);
+    const n = (x: number) => x.toLocaleString('en-US');
 
     report({
       name: 'memory',
-      title: `Memory with ${SESSIONS.toLocaleString('en-US')} live sessions`,
+      title: `Memory with ${n(SESSIONS)} live sessions`,
       method:
-        `${SESSIONS.toLocaleString('en-US')} active sessions of ${USERS} users inserted in bulk (built with the app's ` +
-        `schemas), then ${SAMPLE.toLocaleString('en-US')} of them used through the API (refresh + GET /sessions/current). ` +
-        'RSS read from /proc for the app and the engine, each its own process.',
+        `${n(SESSIONS)} active sessions of ${USERS} users inserted in bulk (built with the app's schemas), then ` +
+        `${n(SAMPLE)} of them used through the API (refresh, then GET /sessions/current), SESSION_CACHE_TTL_MS=${CACHE_TTL_MS}. ` +
+        'The app is the production build with an IPC probe preloaded that reports process.memoryUsage() after a full GC; ' +
+        'RSS of the app and of the engine (its own process) read from /proc.',
       figures: [
-        { name: 'app RSS, idle', value: idle.appRssMiB, unit: 'MiB' },
         {
-          name: `app RSS, ${SESSIONS.toLocaleString('en-US')} sessions in the database`,
-          value: loaded.appRssMiB,
+          name: 'app RSS, idle',
+          value: idle.appRssMiB,
           unit: 'MiB',
+          note: `live heap ${idle.appHeapUsedMiB} MiB`,
         },
         {
-          name: `app RSS, right after using ${SAMPLE.toLocaleString('en-US')} of them`,
-          value: used.appRssMiB,
+          name: `app RSS, ${n(SESSIONS)} sessions in the database`,
+          value: loaded.appRssMiB,
           unit: 'MiB',
-          note: `${usedSettled.appRssMiB} MiB 1.5 s later`,
+          note: `live heap ${loaded.appHeapUsedMiB} MiB`,
+        },
+        {
+          name: `app RSS, right after using ${n(SAMPLE)} of them`,
+          value: usedRssMiB,
+          unit: 'MiB',
+          note: `live heap ${used.appHeapUsedMiB} MiB after GC`,
+        },
+        {
+          name: `app RSS, ${(CACHE_TTL_MS + 2000) / 1000} s later (past the cache lifetime), after one request`,
+          value: later.appRssMiB,
+          unit: 'MiB',
+          note: `live heap ${later.appHeapUsedMiB} MiB after GC`,
+        },
+        {
+          name: 'app live heap growth per used session',
+          value: perSessionKiB,
+          unit: 'KiB',
+          note: `of which ${givenBackKiB} KiB given back once the cache lifetime has passed (the cache entry)`,
         },
         { name: 'engine RSS, empty', value: idle.engineRssMiB, unit: 'MiB' },
         {
-          name: `engine RSS, ${SESSIONS.toLocaleString('en-US')} sessions`,
+          name: `engine RSS, ${n(SESSIONS)} sessions`,
           value: loaded.engineRssMiB,
           unit: 'MiB',
           note: `${round(((loaded.engineRssMiB - idle.engineRssMiB) * 1024) / SESSIONS, 2)} KiB per session incl. indexes`,
@@ -182,10 +244,12 @@ async function main(): Promise<void> {
         sessions: SESSIONS,
         users: USERS,
         sample: SAMPLE,
+        cacheTtlMs: CACHE_TTL_MS,
         idle,
         loaded,
+        usedRssMiB,
         used,
-        usedSettled,
+        later,
         useSeconds,
       },
     });

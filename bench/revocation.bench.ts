@@ -4,8 +4,9 @@
  * keep honouring it, and does A refuse it at once?
  *
  * Each round: log in on A, use the session on A and then on B (so B's cache has just taken it:
- * the worst case), `POST /auth/logout` on A, one request on A, then poll B every POLL_MS until it
- * answers 401. The delay is from the end of the logout to B's first 401.
+ * the worst case), `POST /auth/logout` on A, one request on A, then poll B (one request at a time,
+ * POLL_MS apart) until it answers 401. The delay is from the end of the logout to B's first 401
+ * response, an upper bound on when B started refusing; the last 200 before it is the lower bound.
  */
 import { performance } from 'node:perf_hooks';
 import { expectStatus, login, request } from './lib/http';
@@ -24,12 +25,14 @@ import { report, runBench } from './lib/results';
 
 const CACHE_TTL_MS = intEnv('BENCH_CACHE_TTL_MS', 2000);
 const ROUNDS = Math.max(5, intEnv('BENCH_REVOCATION_ROUNDS', 7));
-const POLL_MS = 20;
+const POLL_MS = 2;
 
 interface Round {
   sameInstanceStatus: number;
   sameInstanceCode: string;
   otherInstanceDelayMs: number;
+  /** B's last 200 after the logout (lower bound of when it started refusing); null if none. */
+  otherInstanceLastHonouredMs: number | null;
   otherInstanceCode: string;
   /** From B caching the session to B refusing it: bounded by the cache lifetime plus one poll. */
   sinceCachedOnBMs: number;
@@ -49,15 +52,18 @@ async function oneRound(a: App, b: App): Promise<Round> {
 
   const giveUp = ended + 3 * CACHE_TTL_MS + 2000;
   let polls = 0;
+  let lastHonoured: number | null = null;
   for (;;) {
     polls++;
     const res = await current(b);
     const now = performance.now();
+    if (res.status === 200) lastHonoured = round(now - ended, 1);
     if (res.status === 401) {
       return {
         sameInstanceStatus: onA.status,
         sameInstanceCode: onA.body?.code ?? '',
         otherInstanceDelayMs: round(now - ended, 1),
+        otherInstanceLastHonouredMs: lastHonoured,
         otherInstanceCode: res.body?.code ?? '',
         sinceCachedOnBMs: round(now - cachedOnB, 1),
         polls,
@@ -98,22 +104,31 @@ async function main(): Promise<void> {
       );
     }
     const delays = rounds.map((r) => r.otherInstanceDelayMs);
+    const honoured = rounds.map((r) => r.otherInstanceLastHonouredMs ?? 0);
     const maxDelay = Math.max(...delays);
+    const maxHonoured = Math.max(...honoured);
     const immediate = rounds.every((r) => r.sameInstanceStatus === 401);
     report({
       name: 'revocation',
       title: 'Revocation across instances (logout on A, then requests on B)',
       method:
         `Two production instances on one engine, SESSION_CACHE_TTL_MS=${CACHE_TTL_MS}; B caches the session ` +
-        `just before the logout on A (worst case); B is polled every ${POLL_MS} ms; ${ROUNDS} rounds.`,
+        `just before the logout on A (the worst case); B is then polled one request at a time, ${POLL_MS} ms apart; ` +
+        `${ROUNDS} rounds. B started refusing between its last 200 and its first 401 (times from the end of the logout).`,
       figures: [
         { name: 'configured cache lifetime', value: CACHE_TTL_MS, unit: 'ms' },
         {
-          name: 'other instance refuses after (median)',
-          value: round(median(delays), 1),
+          name: 'other instance: last 200 after the logout (max)',
+          value: maxHonoured,
           unit: 'ms',
+          note: `median ${round(median(honoured), 1)} ms: the longest an ended session was still honoured`,
         },
-        { name: 'other instance refuses after (max)', value: maxDelay, unit: 'ms' },
+        {
+          name: 'other instance: first 401 after the logout (max)',
+          value: maxDelay,
+          unit: 'ms',
+          note: `median ${round(median(delays), 1)} ms; includes the polling request's own latency`,
+        },
         {
           name: 'same instance, first request after logout',
           value: immediate ? '401 every round' : 'not refused in some rounds',
@@ -122,10 +137,10 @@ async function main(): Promise<void> {
       ],
       goals: [
         {
-          name: 'other instance refuses within the cache lifetime',
+          name: 'other instance stops honouring within the cache lifetime',
           target: `≤ ${CACHE_TTL_MS} ms`,
-          actual: `max ${maxDelay} ms`,
-          met: maxDelay <= CACHE_TTL_MS,
+          actual: `last 200 at ≤ ${maxHonoured} ms, first 401 at ≤ ${maxDelay} ms`,
+          met: maxHonoured <= CACHE_TTL_MS,
         },
         {
           name: 'same instance refuses immediately',

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { readCpuMs } from './processes';
 
 /** Load settings shared by every throughput figure, overridable for quick or long runs. */
 export const LOAD = {
@@ -29,6 +30,11 @@ export interface LoadTarget {
   connections?: number;
   /** Status expected on every response (default: any 2xx). */
   expectStatus?: number;
+  /**
+   * Processes whose CPU time per response to report (e.g. `{ app: pid, engine: pid }`): unlike
+   * req/s, it barely moves when other work shares the machine.
+   */
+  cpuOf?: Record<string, number>;
 }
 
 export interface LoadRun {
@@ -41,6 +47,8 @@ export interface LoadRun {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
+  /** CPU milliseconds each `cpuOf` process spent per response during the run. */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 /**
@@ -49,6 +57,9 @@ export interface LoadRun {
  */
 export async function runLoad(target: LoadTarget, durationSec = LOAD.duration): Promise<LoadRun> {
   const connections = target.connections ?? LOAD.connections;
+  const cpuBefore = Object.entries(target.cpuOf ?? {}).map(
+    ([name, pid]) => [name, pid, readCpuMs(pid)] as const,
+  );
   const result = await autocannon({
     url: target.url,
     method: target.method ?? 'GET',
@@ -88,6 +99,12 @@ export async function runLoad(target: LoadTarget, durationSec = LOAD.duration): 
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statusCodes,
+    cpuMsPerRequest: Object.fromEntries(
+      cpuBefore.map(([name, pid, before]) => [
+        name,
+        round((readCpuMs(pid) - before) / Math.max(1, result.requests.total), 3),
+      ]),
+    ),
   };
   if (run.errors > 0 || run.timeouts > 0 || unexpected > 0 || run.requests === 0) {
     throw new Error(
@@ -133,7 +150,10 @@ export async function compareTargets(
       series[i].runs.push(run);
       log(
         `  run ${round + 1}/${runs} ${targets[i].name}: ${run.requestsPerSec} req/s, ` +
-          `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms`,
+          `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms` +
+          Object.entries(run.cpuMsPerRequest)
+            .map(([name, ms]) => `, ${name} CPU ${ms} ms/req`)
+            .join(''),
       );
     }
   }
@@ -152,13 +172,26 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
-/** Median req/s and latency percentiles of a series. */
+/** Median req/s, latency percentiles and CPU per request of a series. */
 export function summarize(s: Series) {
-  const pick = (f: (r: LoadRun) => number) => round(median(s.runs.map(f)), 2);
+  const pick = (f: (r: LoadRun) => number) => round(median(s.runs.map(f)), 3);
+  const cpuNames = Object.keys(s.runs[0]?.cpuMsPerRequest ?? {});
   return {
-    requestsPerSec: pick((r) => r.requestsPerSec),
+    requestsPerSec: round(median(s.runs.map((r) => r.requestsPerSec)), 1),
     p50Ms: pick((r) => r.latencyMs.p50),
     p97_5Ms: pick((r) => r.latencyMs.p97_5),
     p99Ms: pick((r) => r.latencyMs.p99),
+    cpuMsPerRequest: Object.fromEntries(
+      cpuNames.map((name) => [name, pick((r) => r.cpuMsPerRequest[name])]),
+    ),
   };
+}
+
+export type Summary = ReturnType<typeof summarize>;
+
+/** "app 0.41 ms, engine 0.02 ms" */
+export function describeCpu(summary: Summary): string {
+  return Object.entries(summary.cpuMsPerRequest)
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ');
 }

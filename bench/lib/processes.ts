@@ -60,6 +60,8 @@ export interface SpawnOptions {
   args?: string[];
   /** Extra Node flags placed before the script, e.g. `['-r', 'ts-node/register/transpile-only']`. */
   nodeArgs?: string[];
+  /** Open an IPC channel to the child (`child.process.send`, `'message'` events). */
+  ipc?: boolean;
 }
 
 const OUTPUT_TAIL_CHARS = 16_000;
@@ -73,7 +75,7 @@ export function spawnNode(name: string, script: string, options: SpawnOptions = 
     {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     },
   );
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${script}`);
@@ -103,6 +105,18 @@ export function spawnNode(name: string, script: string, options: SpawnOptions = 
     },
   };
 }
+
+/** CPU time (user + system) the process has used so far, in milliseconds, from /proc (Linux). */
+export function readCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function readRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -157,10 +171,15 @@ export interface Engine extends Child {
  * Starts the embedded engine as its own process through its CLI, exactly as
  * `npm run mongo:embedded -- --port 0` would, and waits for the URI line (API.md, "Running it").
  */
-export async function startEngine(timeoutMs = 30_000): Promise<Engine> {
+export async function startEngine(
+  options: { nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Engine> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   // BENCH_ENGINE_CLI points at another build of the engine (e.g. to compare two versions).
   const cli = process.env.BENCH_ENGINE_CLI ?? 'dist/src/database/embedded-mongo/cli.js';
   const child = spawnNode('engine', cli, {
+    nodeArgs: options.nodeArgs,
+    env: options.env,
     args: ['--port', '0'],
   });
   try {
@@ -192,12 +211,12 @@ export interface App extends Child {
 }
 
 export interface StartAppOptions extends SpawnOptions {
-  /** A path that answers 2xx once the app is ready (default `/health`). */
+  /** A path that answers below 500 once the app is ready (default `/health`). */
   readyPath?: string;
   timeoutMs?: number;
 }
 
-/** Starts an HTTP app on a fresh port (passed as `PORT`) and waits until `readyPath` answers 2xx. */
+/** Starts an HTTP app on a fresh port (passed as `PORT`) and waits until `readyPath` answers. */
 export async function startApp(
   name: string,
   script: string,
@@ -228,7 +247,9 @@ async function waitForHttp(child: Child, url: string, timeoutMs = 60_000): Promi
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.ok) return;
+      // Any answer but a 5xx means the app finished starting (Nest listens after module init,
+      // so the database connection and the admin user are ready).
+      if (res.status < 500) return;
       last = `HTTP ${res.status}`;
     } catch (error) {
       last = (error as Error).message;
