@@ -18,6 +18,7 @@ export const ErrorCode = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
+  BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,

@@ -5,6 +5,7 @@ import {
   CollectionIndex,
   duplicateKeyError,
   indexNameFor,
+  validatePartialFilter,
   type IndexSpec,
 } from './collection-index';
 import type { StoredDocument } from './document-path';
@@ -139,6 +140,9 @@ export class Collection {
       );
     }
     validateIndexKey(normalized.key);
+    if (normalized.partialFilterExpression !== undefined) {
+      validatePartialFilter(normalized.partialFilterExpression);
+    }
     const index = new CollectionIndex(normalized);
     for (const [idKey, doc] of this.documents) {
       const conflict = index.findConflict(doc, idKey);
