@@ -33,7 +33,7 @@ describe('collections and databases', () => {
   });
 
   it('lists collections with a filter and full information', async () => {
-    const [info] = await db.listCollections({ name: 'implicit' }).toArray();
+    const [info] = await db.listCollections({ name: 'implicit' }, { nameOnly: false }).toArray();
     expect(info).toMatchObject({ name: 'implicit', type: 'collection', options: {} });
     expect(info.info?.readOnly).toBe(false);
     expect(info.idIndex).toMatchObject({ key: { _id: 1 }, name: '_id_' });
