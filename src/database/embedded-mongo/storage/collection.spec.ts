@@ -13,27 +13,44 @@ function seeded(size: number): Collection {
 
 describe('Collection.candidates', () => {
   const collection = seeded(1000);
+  const found = (filter: Record<string, unknown>) => [...collection.candidates(filter).documents];
+  const exact = (filter: Record<string, unknown>) => collection.candidates(filter).exact;
 
   it('answers _id equality and $in from the _id index', () => {
-    expect([...collection.candidates({ _id: 5 })]).toHaveLength(1);
-    expect([...collection.candidates({ _id: { $in: [1, 2, 9999] } })]).toHaveLength(2);
+    expect(found({ _id: 5 })).toHaveLength(1);
+    expect(found({ _id: { $in: [1, 2, 9999] } })).toHaveLength(2);
   });
 
   it('answers equality on an indexed field without scanning', () => {
-    expect([...collection.candidates({ email: 'u7@x.io', n: { $gt: 0 } })]).toEqual([
+    expect(found({ email: 'u7@x.io', n: { $gt: 0 } })).toEqual([
       expect.objectContaining({ _id: 7 }),
     ]);
-    expect([...collection.candidates({ $and: [{ email: { $eq: 'u8@x.io' } }] })]).toHaveLength(1);
+    expect(found({ $and: [{ email: { $eq: 'u8@x.io' } }] })).toHaveLength(1);
   });
 
   it('uses a compound index by all its fields or its leading field', () => {
-    expect([...collection.candidates({ tenant: 't3', handle: 'h3' })]).toHaveLength(1);
-    expect([...collection.candidates({ tenant: 't3' })]).toHaveLength(100);
+    expect(found({ tenant: 't3', handle: 'h3' })).toHaveLength(1);
+    expect(found({ tenant: 't3' })).toHaveLength(100);
+  });
+
+  it('lets the index decide scalar equalities on exactly the fields it looked up', () => {
+    expect(exact({ _id: 5 })).toBe(true);
+    expect(exact({ email: { $in: ['a', 'b'] } })).toBe(true);
+    expect(exact({ tenant: 't3', handle: { $eq: 'h3' } })).toBe(true);
+  });
+
+  it('leaves the rest of the filter, and values index keys cannot decide, to mingo', () => {
+    expect(exact({ email: 'u7@x.io', n: { $gt: 0 } })).toBe(false);
+    expect(exact({ email: null })).toBe(false);
+    expect(exact({ email: { a: 1 } })).toBe(false);
+    expect(exact({ email: { $eq: 'x', $ne: 'y' } })).toBe(false);
+    expect(exact({ $and: [{ email: 'u8@x.io' }] })).toBe(false);
+    expect(exact({ n: 5 })).toBe(false);
   });
 
   it('scans when no index covers the filter', () => {
-    expect([...collection.candidates({ n: 5 })]).toHaveLength(1000);
-    expect([...collection.candidates({ handle: 'h1' })]).toHaveLength(1000);
+    expect(found({ n: 5 })).toHaveLength(1000);
+    expect(found({ handle: 'h1' })).toHaveLength(1000);
   });
 });
 
@@ -50,7 +67,7 @@ describe('Collection writes', () => {
     const doc = collection.getById('n1')!;
     expect(() => collection.replace(doc, { ...doc, email: 'u0@x.io' })).toThrow(/E11000/);
     expect(collection.getById('n1')).toBe(doc);
-    expect([...collection.candidates({ email: 'u1@x.io' })]).toEqual([doc]);
+    expect([...collection.candidates({ email: 'u1@x.io' }).documents]).toEqual([doc]);
   });
 
   it('fails to build a unique index over duplicates and keeps none of it', () => {
