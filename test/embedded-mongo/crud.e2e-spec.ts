@@ -127,6 +127,15 @@ describe('CRUD through the official driver', () => {
     });
   });
 
+  it('rejects an unknown update operator with FailedToParse', async () => {
+    await items.insertOne({ a: 1 });
+    await expect(
+      items.updateOne({ a: 1 }, { $frobnicate: { a: 2 } } as never),
+    ).rejects.toMatchObject({
+      code: 9,
+    });
+  });
+
   it('updates array elements selected by arrayFilters', async () => {
     const { insertedId } = await items.insertOne({ grades: [80, 95, 100] });
     await items.updateOne(

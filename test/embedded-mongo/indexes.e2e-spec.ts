@@ -40,9 +40,25 @@ describe('indexes', () => {
     expect(await coll.listIndexes().toArray()).toHaveLength(2);
   });
 
-  it('refuses an index whose name is taken with other options (IndexOptionsConflict)', async () => {
+  it('refuses to change the options of an index by creating it again (IndexOptionsConflict)', async () => {
+    await coll.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 10 });
+    await expect(
+      coll.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 20 }),
+    ).rejects.toMatchObject({ code: 85 });
+  });
+
+  it('refuses a second name for an index that already exists (IndexOptionsConflict)', async () => {
     await coll.createIndex({ a: 1 });
-    await expect(coll.createIndex({ a: 1 }, { unique: true })).rejects.toMatchObject({ code: 85 });
+    await expect(coll.createIndex({ a: 1 }, { name: 'other' })).rejects.toMatchObject({ code: 85 });
+  });
+
+  it('allows indexes on one key that differ by partial filter', async () => {
+    await coll.createIndex({ a: 1 }, { name: 'a_active', partialFilterExpression: { on: true } });
+    await coll.createIndex(
+      { a: 1 },
+      { name: 'a_inactive', partialFilterExpression: { on: false } },
+    );
+    expect(await coll.listIndexes().toArray()).toHaveLength(3);
   });
 
   it('refuses an index whose name is taken by another key (IndexKeySpecsConflict)', async () => {

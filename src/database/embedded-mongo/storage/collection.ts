@@ -139,8 +139,12 @@ export class Collection {
         `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(normalized)}, existing index: ${JSON.stringify(sameName.spec)}`,
       );
     }
+    // Indexes on one key pattern may coexist when their partial filters differ, as on mongod.
     const sameKey = this.secondary.find(
-      (index) => valueKey(index.spec.key) === valueKey(normalized.key),
+      (index) =>
+        valueKey(index.spec.key) === valueKey(normalized.key) &&
+        valueKey(index.spec.partialFilterExpression ?? null) ===
+          valueKey(normalized.partialFilterExpression ?? null),
     );
     if (sameKey) {
       throw new CommandError(

@@ -6,6 +6,24 @@ import { cloneDocument, setPath, type StoredDocument } from './document-path';
 
 export type UpdateSpec = Document | Document[];
 
+/** The update operators mingo implements; `$setOnInsert` is applied here, as `$set`. */
+const UPDATE_OPERATORS = new Set([
+  '$addToSet',
+  '$bit',
+  '$currentDate',
+  '$inc',
+  '$max',
+  '$min',
+  '$mul',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$push',
+  '$rename',
+  '$set',
+  '$unset',
+]);
+
 export function isOperatorUpdate(update: UpdateSpec): update is Document {
   if (Array.isArray(update)) return false;
   const keys = Object.keys(update);
@@ -44,6 +62,13 @@ export function applyUpdate(
         `Modifiers operate on fields but we found type ${typeof fields} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${String(fields)}}`,
       );
     }
+  }
+  const unknown = Object.keys(operators).find((operator) => !UPDATE_OPERATORS.has(operator));
+  if (unknown) {
+    throw new CommandError(
+      'FailedToParse',
+      `Unknown modifier: ${unknown}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
   }
   const next = cloneDocument(doc);
   if (Object.keys(operators).length > 0) {
