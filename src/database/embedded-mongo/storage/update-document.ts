@@ -71,6 +71,7 @@ export function applyUpdate(
     );
   }
   const next = cloneDocument(doc);
+  settleIdInSet(next, operators);
   if (Object.keys(operators).length > 0) {
     try {
       applyOperators(
@@ -91,6 +92,27 @@ export function applyUpdate(
     }
   }
   return next;
+}
+
+/**
+ * mongod accepts `$set: { _id }` when the value is the document's own `_id` (a no-op; connect-mongo
+ * sends this on every save) and when an upsert inserts, but refuses a change. mingo refuses any
+ * `$set` of `_id`, so the field is settled here and taken out of what mingo sees.
+ */
+function settleIdInSet(next: StoredDocument, operators: Document): void {
+  const set = operators.$set as Document | undefined;
+  if (!set || !('_id' in set)) return;
+  if (next._id === undefined) {
+    next._id = cloneDocument(set._id);
+  } else if (valueKey(set._id) !== valueKey(next._id)) {
+    throw new CommandError(
+      'ImmutableField',
+      `Performing an update on the path '_id' would modify the immutable field '_id'`,
+    );
+  }
+  const { _id: _settled, ...rest } = set;
+  if (Object.keys(rest).length > 0) operators.$set = rest;
+  else delete operators.$set;
 }
 
 function applyReplacement(doc: StoredDocument, replacement: Document): StoredDocument {
