@@ -5,11 +5,15 @@ import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
+import { DatabaseModule } from './database/database.module';
+import { SessionModule } from './sessions/sessions.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
+    DatabaseModule,
+    SessionModule.forRoot(),
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },
