@@ -12,7 +12,9 @@ describe('Admin API (e2e)', () => {
   const stateOf = async (id: string) =>
     sessions().findOne({ _id: new Types.ObjectId(id) }, { projection: { state: 1, endReason: 1 } });
   const activeIdsOf = async (username: string) =>
-    (await sessions().find({ username, state: 'active' }).toArray()).map((s) => String(s._id)).sort();
+    (await sessions().find({ username, state: 'active' }).toArray())
+      .map((s) => String(s._id))
+      .sort();
   /** A user with `n` sessions (logins), oldest first. */
   async function userWithSessions(username: string, n: number, roles: string[] = []) {
     const { id } = await createUser(t, { username, password: PASSWORD, roles });
@@ -54,7 +56,9 @@ describe('Admin API (e2e)', () => {
         });
       }
       expect(await activeIdsOf('bob')).toEqual([...bob.ids].sort());
-      expect(await t.connection.collection('users').countDocuments({ username: 'mallory2' })).toBe(0);
+      expect(await t.connection.collection('users').countDocuments({ username: 'mallory2' })).toBe(
+        0,
+      );
     });
 
     it('answers 401 without a token', async () => {
@@ -75,7 +79,8 @@ describe('Admin API (e2e)', () => {
       const alice = await userWithSessions('alice', 3);
       const bob = await userWithSessions('bob', 1);
       await t.http().post('/auth/logout').set(auth(alice.logins[0].accessToken)).expect(204);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[1] })
@@ -100,8 +105,20 @@ describe('Admin API (e2e)', () => {
       for (const s of all.body) {
         expect(Object.keys(s).sort()).toEqual(
           [
-            'id', 'userId', 'username', 'groups', 'ip', 'userAgent', 'label', 'createdAt',
-            'lastSeenAt', 'expiresAt', 'expiredAt', 'endReason', 'state', 'current',
+            'id',
+            'userId',
+            'username',
+            'groups',
+            'ip',
+            'userAgent',
+            'label',
+            'createdAt',
+            'lastSeenAt',
+            'expiresAt',
+            'expiredAt',
+            'endReason',
+            'state',
+            'current',
           ].sort(),
         );
       }
@@ -129,7 +146,8 @@ describe('Admin API (e2e)', () => {
       expect(res.body).toEqual([
         expect.objectContaining({ id: alice.ids[0], state: 'expired', endReason: 'idle_timeout' }),
       ]);
-      const active = await t.http()
+      const active = await t
+        .http()
         .get('/admin/sessions?user=alice&state=active')
         .set(auth(admin))
         .expect(200);
@@ -144,7 +162,11 @@ describe('Admin API (e2e)', () => {
       });
       const plain = await login(t, 'eve', PASSWORD, { label: 'plain, with comma' });
 
-      const res = await t.http().get('/admin/sessions?format=csv&user=eve').set(auth(admin)).expect(200);
+      const res = await t
+        .http()
+        .get('/admin/sessions?format=csv&user=eve')
+        .set(auth(admin))
+        .expect(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['content-disposition']).toMatch(
         /^attachment; filename="sessions-[0-9T-]+Z\.csv"$/,
@@ -171,7 +193,8 @@ describe('Admin API (e2e)', () => {
     });
 
     it('writes only the header row when nothing matches', async () => {
-      const res = await t.http()
+      const res = await t
+        .http()
         .get('/admin/sessions?format=csv&user=nobody')
         .set(auth(admin))
         .expect(200);
@@ -179,31 +202,34 @@ describe('Admin API (e2e)', () => {
       expect(res.text.startsWith('id,userId,username,')).toBe(true);
     });
 
-    it.each([
-      'state=bogus',
-      'format=xml',
-      'user=',
-      'unknown=1',
-    ])('refuses %s with 400 VALIDATION_FAILED', async (query) => {
-      const res = await t.http().get(`/admin/sessions?${query}`).set(auth(admin)).expect(400);
-      expect(res.body.code).toBe('VALIDATION_FAILED');
-    });
+    it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1'])(
+      'refuses %s with 400 VALIDATION_FAILED',
+      async (query) => {
+        const res = await t.http().get(`/admin/sessions?${query}`).set(auth(admin)).expect(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      },
+    );
   });
 
   describe('POST /admin/sessions/validate', () => {
     it('keeps the named session, expires the others as superseded, and enforces it at once', async () => {
       const alice = await userWithSessions('alice', 3);
-      const res = await t.http()
+      const res = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200);
       expect(res.body).toEqual({ validated: alice.ids[0], expired: 2, errors: [] });
       expect(await activeIdsOf('alice')).toEqual([alice.ids[0]]);
-      expect(await stateOf(alice.ids[1])).toMatchObject({ state: 'expired', endReason: 'superseded' });
+      expect(await stateOf(alice.ids[1])).toMatchObject({
+        state: 'expired',
+        endReason: 'superseded',
+      });
 
       await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(200);
-      const refused = await t.http()
+      const refused = await t
+        .http()
         .get('/sessions/current')
         .set(auth(alice.logins[2].accessToken))
         .expect(401);
@@ -212,7 +238,8 @@ describe('Admin API (e2e)', () => {
 
     it("without sessionId keeps the user's latest session", async () => {
       const alice = await userWithSessions('alice', 3);
-      const res = await t.http()
+      const res = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice' })
@@ -223,17 +250,16 @@ describe('Admin API (e2e)', () => {
 
     it('revives a session an admin invalidated, and one that was superseded', async () => {
       const alice = await userWithSessions('alice', 2);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'alice' })
         .expect(200, { invalidated: 2, errors: [] });
-      await t.http()
-        .get('/sessions/current')
-        .set(auth(alice.logins[0].accessToken))
-        .expect(401);
+      await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(401);
 
-      const res = await t.http()
+      const res = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
@@ -242,12 +268,14 @@ describe('Admin API (e2e)', () => {
       expect(await stateOf(alice.ids[0])).toMatchObject({ state: 'active', endReason: null });
       await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(200);
 
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[1] })
         .expect(200, { validated: alice.ids[1], expired: 1, errors: [] });
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
@@ -258,7 +286,8 @@ describe('Admin API (e2e)', () => {
     it('refuses with 409 a session that was signed out or is past its absolute expiry', async () => {
       const alice = await userWithSessions('alice', 2);
       await t.http().post('/auth/logout').set(auth(alice.logins[1].accessToken)).expect(204);
-      const loggedOut = await t.http()
+      const loggedOut = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[1] })
@@ -268,13 +297,15 @@ describe('Admin API (e2e)', () => {
 
       t.clock.advance(7 * 24 * 3600 * 1000 + 1000);
       admin = (await login(t, 'root', PASSWORD)).accessToken;
-      const old = await t.http()
+      const old = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(409);
       expect(old.body.code).toBe('CONFLICT');
-      const none = await t.http()
+      const none = await t
+        .http()
         .post('/admin/sessions/validate')
         .set(auth(admin))
         .send({ username: 'alice' })
@@ -317,8 +348,16 @@ describe('Admin API (e2e)', () => {
       for (let i = 0; i < 10; i++) {
         const [a, b] = [alice.ids[i % 4], alice.ids[(i + 1) % 4]];
         const [ra, rb] = await Promise.all([
-          t.http().post('/admin/sessions/validate').set(auth(admin)).send({ username: 'alice', sessionId: a }),
-          t.http().post('/admin/sessions/validate').set(auth(admin)).send({ username: 'alice', sessionId: b }),
+          t
+            .http()
+            .post('/admin/sessions/validate')
+            .set(auth(admin))
+            .send({ username: 'alice', sessionId: a }),
+          t
+            .http()
+            .post('/admin/sessions/validate')
+            .set(auth(admin))
+            .send({ username: 'alice', sessionId: b }),
         ]);
         expect([ra.status, rb.status]).toEqual([200, 200]);
         const active = await activeIdsOf('alice');
@@ -331,7 +370,8 @@ describe('Admin API (e2e)', () => {
   describe('POST /admin/sessions/invalidate', () => {
     it('expires one session with endReason admin, refused at once', async () => {
       const alice = await userWithSessions('alice', 2);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
@@ -340,13 +380,15 @@ describe('Admin API (e2e)', () => {
       expect(doc).toMatchObject({ state: 'expired', endReason: 'admin' });
       expect(doc!.expiredAt).toEqual(t.clock.now());
       expect(await activeIdsOf('alice')).toEqual([alice.ids[1]]);
-      const refused = await t.http()
+      const refused = await t
+        .http()
         .get('/sessions/current')
         .set(auth(alice.logins[0].accessToken))
         .expect(401);
       expect(refused.body.code).toBe('SESSION_EXPIRED');
       // invalidating it again changes nothing
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'alice', sessionId: alice.ids[0] })
@@ -356,7 +398,8 @@ describe('Admin API (e2e)', () => {
     it("expires all of a user's sessions and no one else's", async () => {
       const alice = await userWithSessions('alice', 3);
       const bob = await userWithSessions('bob', 1);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'alice' })
@@ -371,12 +414,14 @@ describe('Admin API (e2e)', () => {
     it('answers 404 for an unknown user or another user’s session', async () => {
       const alice = await userWithSessions('alice', 1);
       await userWithSessions('bob', 1);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'nobody' })
         .expect(404);
-      await t.http()
+      await t
+        .http()
         .post('/admin/sessions/invalidate')
         .set(auth(admin))
         .send({ username: 'bob', sessionId: alice.ids[0] })
@@ -397,7 +442,10 @@ describe('Admin API (e2e)', () => {
       expect(await activeIdsOf('bob')).toEqual([bob.ids[1]]);
       expect(await activeIdsOf('carol')).toEqual(carol.ids);
       expect(await activeIdsOf('root')).toEqual(rootIds);
-      expect(await stateOf(alice.ids[0])).toMatchObject({ state: 'expired', endReason: 'superseded' });
+      expect(await stateOf(alice.ids[0])).toMatchObject({
+        state: 'expired',
+        endReason: 'superseded',
+      });
       await t.http().get('/sessions/current').set(auth(bob.logins[0].accessToken)).expect(401);
       await t.http().get('/sessions/current').set(auth(bob.logins[1].accessToken)).expect(200);
     });
@@ -405,7 +453,11 @@ describe('Admin API (e2e)', () => {
     it('invalidate-all expires every active session, including the caller’s', async () => {
       await userWithSessions('alice', 2);
       await userWithSessions('bob', 1);
-      const res = await t.http().post('/admin/sessions/invalidate-all').set(auth(admin)).expect(200);
+      const res = await t
+        .http()
+        .post('/admin/sessions/invalidate-all')
+        .set(auth(admin))
+        .expect(200);
       expect(res.body).toEqual({ invalidated: 4 });
       expect(await sessions().countDocuments({ state: 'active' })).toBe(0);
       expect(await sessions().countDocuments({ endReason: 'admin' })).toBe(4);
@@ -415,25 +467,33 @@ describe('Admin API (e2e)', () => {
 
   describe('POST /admin/users', () => {
     it('creates a user who can log in, and refuses a taken name with 409', async () => {
-      const res = await t.http()
+      const res = await t
+        .http()
         .post('/admin/users')
         .set(auth(admin))
         .send({ username: 'dave', password: PASSWORD, roles: ['admin'], groups: ['ops'] })
         .expect(201);
-      expect(res.body).toEqual({ id: expect.any(String), username: 'dave', roles: ['admin'], groups: ['ops'] });
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        username: 'dave',
+        roles: ['admin'],
+        groups: ['ops'],
+      });
       const stored = await t.connection.collection('users').findOne({ username: 'dave' });
       expect(String(stored!._id)).toBe(res.body.id);
       expect(stored!.passwordHash).not.toContain(PASSWORD);
       await login(t, 'dave', PASSWORD, { groups: ['ops'] });
 
-      const taken = await t.http()
+      const taken = await t
+        .http()
         .post('/admin/users')
         .set(auth(admin))
         .send({ username: 'dave', password: 'another one' })
         .expect(409);
       expect(taken.body.code).toBe('CONFLICT');
 
-      const plain = await t.http()
+      const plain = await t
+        .http()
         .post('/admin/users')
         .set(auth(admin))
         .send({ username: 'erin', password: PASSWORD })

@@ -24,9 +24,9 @@ async function userWithSessions(t: TestApp, username: string, n: number) {
 }
 
 const statesOf = async (t: TestApp, username: string) =>
-  (await t.connection.collection('sessions').find({ username }).sort({ createdAt: 1 }).toArray()).map(
-    (s) => [s.state, s.endReason],
-  );
+  (
+    await t.connection.collection('sessions').find({ username }).sort({ createdAt: 1 }).toArray()
+  ).map((s) => [s.state, s.endReason]);
 
 describe('Remote signed routes (e2e)', () => {
   let t: TestApp;
@@ -90,9 +90,7 @@ describe('Remote signed routes (e2e)', () => {
     await expectRefused(
       await post(PATH, body, signed(body, { path: '/remote/sessions/validate' })),
     );
-    await expectRefused(
-      await post(PATH, body, { ...signed(body), 'X-Signature': 'f'.repeat(64) }),
-    );
+    await expectRefused(await post(PATH, body, { ...signed(body), 'X-Signature': 'f'.repeat(64) }));
   });
 
   it('refuses missing signature headers', async () => {
@@ -141,7 +139,8 @@ describe('Remote signed routes (e2e)', () => {
     await createUser(t, { username: 'root', password: PASSWORD, roles: ['admin'] });
     const { accessToken } = await login(t, 'root', PASSWORD);
     const body = JSON.stringify({ username: 'alice' });
-    const res = await t.http()
+    const res = await t
+      .http()
       .post(PATH)
       .set({ 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` })
       .send(body);
@@ -157,7 +156,8 @@ describe('Remote routes without PEER_SECRET (e2e)', () => {
       await userWithSessions(t, 'alice', 1);
       const body = JSON.stringify({ username: 'alice' });
       const ts = String(Math.floor(t.clock.nowMs() / 1000));
-      const res = await t.http()
+      const res = await t
+        .http()
         .post(PATH)
         .set({
           'Content-Type': 'application/json',
@@ -220,7 +220,8 @@ describe('distribute=true to peer instances (e2e)', () => {
     healthyIds = await userWithSessions(healthy, 'alice', 3);
   });
 
-  const refusedPeer = (url: string) => expect.stringMatching(new RegExp(`^${url}: (ECONNREFUSED|.*refused)`));
+  const refusedPeer = (url: string) =>
+    expect.stringMatching(new RegExp(`^${url}: (ECONNREFUSED|.*refused)`));
 
   it('invalidates on every peer and reports the stopped one', async () => {
     const res = await origin
@@ -248,7 +249,11 @@ describe('distribute=true to peer instances (e2e)', () => {
       .set({ Authorization: `Bearer ${admin}` })
       .send({ username: 'alice' })
       .expect(200);
-    expect(res.body).toEqual({ validated: originIds[1], expired: 1, errors: [refusedPeer(deadUrl)] });
+    expect(res.body).toEqual({
+      validated: originIds[1],
+      expired: 1,
+      errors: [refusedPeer(deadUrl)],
+    });
     expect(await statesOf(healthy, 'alice')).toEqual([
       ['expired', 'superseded'],
       ['expired', 'superseded'],

@@ -28,7 +28,9 @@ import { PeerDistributor } from './remote/peer-distributor.service';
 
 /** Exactly the contract's body, so peers verify the signature over the same bytes we sign. */
 const targetBody = (b: SessionTargetDto) =>
-  b.sessionId === undefined ? { username: b.username } : { username: b.username, sessionId: b.sessionId };
+  b.sessionId === undefined
+    ? { username: b.username }
+    : { username: b.username, sessionId: b.sessionId };
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -59,7 +61,8 @@ export class AdminSessionsController {
   @Post('validate')
   @HttpCode(200)
   @ApiOperation({
-    summary: "Make one session of a user the only active one (the named one, else the user's latest)",
+    summary:
+      "Make one session of a user the only active one (the named one, else the user's latest)",
   })
   @ApiOkResponse({ type: ValidateResultDto })
   @ApiNotFoundResponse({ description: 'No such user, or the session is not theirs' })
@@ -69,7 +72,9 @@ export class AdminSessionsController {
     @Query() query: DistributeQueryDto,
   ): Promise<ValidateResultDto> {
     const result = await this.admin.validate(body);
-    const errors = query.distribute ? await this.peers.distribute('validate', targetBody(body)) : [];
+    const errors = query.distribute
+      ? await this.peers.distribute('validate', targetBody(body))
+      : [];
     return { ...result, errors };
   }
 

@@ -233,9 +233,9 @@ export class AdminSessionsService {
     let invalidated = 0;
     try {
       for (;;) {
-        const ids = (
-          await this.sessions.find(live, { _id: 1 }).limit(BATCH_SIZE).lean()
-        ).map((s) => s._id);
+        const ids = (await this.sessions.find(live, { _id: 1 }).limit(BATCH_SIZE).lean()).map(
+          (s) => s._id,
+        );
         if (ids.length === 0) break;
         const res = await this.sessions.updateMany(
           { _id: { $in: ids }, ...live },

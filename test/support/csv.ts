@@ -54,7 +54,8 @@ export function parseCsv(input: string): string[][] {
 export function parseCsvRecords(input: string): Record<string, string>[] {
   const [header, ...rows] = parseCsv(input);
   return rows.map((r) => {
-    if (r.length !== header.length) throw new Error(`row has ${r.length} cells, header ${header.length}`);
+    if (r.length !== header.length)
+      throw new Error(`row has ${r.length} cells, header ${header.length}`);
     return Object.fromEntries(header.map((h, i) => [h, r[i]]));
   });
 }

@@ -10,7 +10,8 @@ export class SessionTargetDto {
   username: string;
 
   @ApiPropertyOptional({
-    description: "A session of that user; omitted: the user's latest (validate) or all (invalidate)",
+    description:
+      "A session of that user; omitted: the user's latest (validate) or all (invalidate)",
     example: '6650c0ffee0123456789abcd',
   })
   @IsOptional()

@@ -24,11 +24,11 @@ const row = (over: Record<string, unknown> = {}) => ({
 const csvOf = (records: object[]) => text(Readable.from(records).pipe(createCsvStream()));
 
 describe('neutraliseFormula', () => {
-  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', "=HYPERLINK(\"http://x\")"])(
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx', '=HYPERLINK("http://x")'])(
     'prefixes %j with a quote',
     (v) => expect(neutraliseFormula(v)).toBe(`'${v}`),
   );
-  it.each(['alice', '', '1-2', 'a=b', " =1", "'=1"])('leaves %j alone', (v) =>
+  it.each(['alice', '', '1-2', 'a=b', ' =1', "'=1"])('leaves %j alone', (v) =>
     expect(neutraliseFormula(v)).toBe(v),
   );
 });
@@ -79,8 +79,7 @@ describe('CSV export stream', () => {
 });
 
 describe('JSON array export stream', () => {
-  const jsonOf = (records: object[]) =>
-    text(Readable.from(records).pipe(createJsonArrayStream()));
+  const jsonOf = (records: object[]) => text(Readable.from(records).pipe(createJsonArrayStream()));
 
   it('writes a parseable array of the records', async () => {
     const records = [{ a: 1 }, { b: 'x"y' }, { c: null }];

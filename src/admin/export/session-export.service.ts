@@ -56,7 +56,8 @@ export class SessionExportService {
       await cursor.close().catch(() => undefined);
       throw err;
     }
-    const view = (doc: NonNullable<typeof first>) => toAdminSessionView(doc, now, this.config.idleTimeoutSeconds);
+    const view = (doc: NonNullable<typeof first>) =>
+      toAdminSessionView(doc, now, this.config.idleTimeoutSeconds);
     async function* views() {
       try {
         for (let doc = first; doc; doc = await cursor.next()) yield view(doc);

@@ -53,14 +53,20 @@ export class PeerDistributor {
             method: 'POST',
             headers: {
               'Content-Type': 'application/json',
-              ...signatureHeaders(secret, { method: 'POST', path, body: payload }, this.clock.nowMs()),
+              ...signatureHeaders(
+                secret,
+                { method: 'POST', path, body: payload },
+                this.clock.nowMs(),
+              ),
             },
             body: payload,
             signal: AbortSignal.timeout(timeoutMs),
           });
           if (!res.ok) return [`${host}: ${await describeResponse(res)}`];
           const answer = (await res.json()) as { errors?: unknown };
-          return Array.isArray(answer.errors) ? answer.errors.map((e) => `${host}: ${String(e)}`) : [];
+          return Array.isArray(answer.errors)
+            ? answer.errors.map((e) => `${host}: ${String(e)}`)
+            : [];
         } catch (err) {
           return [`${host}: ${describeFailure(err, timeoutMs)}`];
         }

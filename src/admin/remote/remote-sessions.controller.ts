@@ -20,7 +20,11 @@ import { SignatureGuard } from './signature.guard';
  * misconfigured ring of peers cannot loop.
  */
 @ApiTags('remote')
-@ApiHeader({ name: 'X-Signature-Timestamp', required: true, description: 'Unix time, whole seconds' })
+@ApiHeader({
+  name: 'X-Signature-Timestamp',
+  required: true,
+  description: 'Unix time, whole seconds',
+})
 @ApiHeader({
   name: 'X-Signature',
   required: true,

@@ -29,13 +29,25 @@ describe('request signature', () => {
       mismatch,
     );
     expect(
-      verifyRequestSignature(secret, { ...parts, path: '/remote/sessions/invalidate' }, sig, now, 300),
+      verifyRequestSignature(
+        secret,
+        { ...parts, path: '/remote/sessions/invalidate' },
+        sig,
+        now,
+        300,
+      ),
     ).toEqual(mismatch);
     expect(verifyRequestSignature(secret, { ...parts, method: 'PUT' }, sig, now, 300)).toEqual(
       mismatch,
     );
     expect(
-      verifyRequestSignature(secret, { ...parts, timestamp: String(Number(ts) + 1) }, sig, now, 300),
+      verifyRequestSignature(
+        secret,
+        { ...parts, timestamp: String(Number(ts) + 1) },
+        sig,
+        now,
+        300,
+      ),
     ).toEqual(mismatch);
     expect(verifyRequestSignature(secret + 'x', parts, sig, now, 300)).toEqual(mismatch);
   });
@@ -55,9 +67,9 @@ describe('request signature', () => {
   it('refuses missing and malformed headers without throwing', () => {
     const sig = signRequest(secret, parts);
     expect(verifyRequestSignature(secret, parts, undefined, now, 300).ok).toBe(false);
-    expect(verifyRequestSignature(secret, { ...parts, timestamp: undefined }, sig, now, 300).ok).toBe(
-      false,
-    );
+    expect(
+      verifyRequestSignature(secret, { ...parts, timestamp: undefined }, sig, now, 300).ok,
+    ).toBe(false);
     expect(verifyRequestSignature(secret, parts, sig.toUpperCase(), now, 300)).toEqual({
       ok: false,
       reason: 'malformed',

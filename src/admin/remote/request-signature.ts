@@ -28,8 +28,7 @@ export function signRequest(secret: string, parts: SignedParts): string {
 }
 
 export type SignatureCheck =
-  | { ok: true }
-  | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+  { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const UNIX_SECONDS = /^\d{1,12}$/;
@@ -52,7 +51,10 @@ export function verifyRequestSignature(
   }
   const skew = Math.abs(nowMs / 1000 - Number(parts.timestamp));
   if (skew > maxSkewSeconds) return { ok: false, reason: 'stale' };
-  const expected = Buffer.from(signRequest(secret, { ...parts, timestamp: parts.timestamp }), 'hex');
+  const expected = Buffer.from(
+    signRequest(secret, { ...parts, timestamp: parts.timestamp }),
+    'hex',
+  );
   const presented = Buffer.from(signature, 'hex');
   // Both are 32 bytes here (the regex above fixed the length), as timingSafeEqual requires.
   return timingSafeEqual(expected, presented) ? { ok: true } : { ok: false, reason: 'mismatch' };

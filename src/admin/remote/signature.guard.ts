@@ -50,7 +50,8 @@ export class SignatureGuard implements CanActivate {
     if (!this.config.secret) {
       throw unauthorized(ErrorCode.SIGNATURE_INVALID, 'Remote calls are disabled (no PEER_SECRET)');
     }
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || !!req.headers['transfer-encoding'];
+    const hasBody =
+      Number(req.headers['content-length'] ?? 0) > 0 || !!req.headers['transfer-encoding'];
     if (hasBody && !req.rawBody) {
       // The app was created without `rawBody: true`: nothing can be verified, so nothing passes.
       this.logger.error('Remote call refused: the raw request body is not available');
