@@ -5,7 +5,8 @@ import type { AppConfig } from '../config';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
+  // rawBody: the signed remote routes verify the HMAC over the body bytes exactly as sent.
+  const app = await NestFactory.create(AppModule, { rawBody: true });
   app.enableShutdownHooks();
   const { port } = app.get(ConfigService).getOrThrow<AppConfig>('app');
   await app.listen(port);
