@@ -186,13 +186,13 @@ describe('distribute=true to peer instances (e2e)', () => {
   let admin: string;
 
   beforeAll(async () => {
-    // The healthy peer itself has a dead peer configured: if a remote call fanned out again,
-    // its failure would show up as a second error string.
-    healthy = await createTestApp({ PEER_SECRET: SECRET, PEER_HOSTS: 'http://127.0.0.1:9' });
-    healthyUrl = await listen(healthy);
     const stopped = await createTestApp({ PEER_SECRET: SECRET });
     deadUrl = await listen(stopped);
     await stopped.close();
+    // The healthy peer itself has the dead peer configured: if a remote call fanned out again,
+    // its failure would show up as a second error string.
+    healthy = await createTestApp({ PEER_SECRET: SECRET, PEER_HOSTS: deadUrl });
+    healthyUrl = await listen(healthy);
     hanging = createServer(() => undefined); // accepts, never answers
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
