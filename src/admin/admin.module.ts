@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Session, SessionSchema } from '../sessions/schemas/session.schema';
-import { SessionsModule } from '../sessions/sessions.module';
 import { User, UserSchema } from '../users/schemas/user.schema';
 import { UsersModule } from '../users/users.module';
 import { AdminSessionsController } from './admin-sessions.controller';
@@ -27,7 +26,7 @@ import {
       { name: ValidationGeneration.name, schema: ValidationGenerationSchema },
       { name: RemoteSignature.name, schema: RemoteSignatureSchema },
     ]),
-    SessionsModule,
+    // SessionCache comes from the global SessionModule; UsersService from here.
     UsersModule,
   ],
   controllers: [AdminSessionsController, AdminUsersController, RemoteSessionsController],
