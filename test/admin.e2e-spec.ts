@@ -227,10 +227,10 @@ describe('Admin API (e2e)', () => {
         endReason: 'superseded',
       });
 
-      await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(200);
+      await t.http().get('/sessions').set(auth(alice.logins[0].accessToken)).expect(200);
       const refused = await t
         .http()
-        .get('/sessions/current')
+        .get('/sessions')
         .set(auth(alice.logins[2].accessToken))
         .expect(401);
       expect(refused.body.code).toBe('SESSION_EXPIRED');
@@ -256,7 +256,7 @@ describe('Admin API (e2e)', () => {
         .set(auth(admin))
         .send({ username: 'alice' })
         .expect(200, { invalidated: 2, errors: [] });
-      await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(401);
+      await t.http().get('/sessions').set(auth(alice.logins[0].accessToken)).expect(401);
 
       const res = await t
         .http()
@@ -266,7 +266,7 @@ describe('Admin API (e2e)', () => {
         .expect(200);
       expect(res.body).toEqual({ validated: alice.ids[0], expired: 0, errors: [] });
       expect(await stateOf(alice.ids[0])).toMatchObject({ state: 'active', endReason: null });
-      await t.http().get('/sessions/current').set(auth(alice.logins[0].accessToken)).expect(200);
+      await t.http().get('/sessions').set(auth(alice.logins[0].accessToken)).expect(200);
 
       await t
         .http()
@@ -382,7 +382,7 @@ describe('Admin API (e2e)', () => {
       expect(await activeIdsOf('alice')).toEqual([alice.ids[1]]);
       const refused = await t
         .http()
-        .get('/sessions/current')
+        .get('/sessions')
         .set(auth(alice.logins[0].accessToken))
         .expect(401);
       expect(refused.body.code).toBe('SESSION_EXPIRED');
@@ -407,7 +407,7 @@ describe('Admin API (e2e)', () => {
       expect(await activeIdsOf('alice')).toEqual([]);
       expect(await activeIdsOf('bob')).toEqual(bob.ids);
       for (const l of alice.logins) {
-        await t.http().get('/sessions/current').set(auth(l.accessToken)).expect(401);
+        await t.http().get('/sessions').set(auth(l.accessToken)).expect(401);
       }
     });
 
@@ -446,8 +446,8 @@ describe('Admin API (e2e)', () => {
         state: 'expired',
         endReason: 'superseded',
       });
-      await t.http().get('/sessions/current').set(auth(bob.logins[0].accessToken)).expect(401);
-      await t.http().get('/sessions/current').set(auth(bob.logins[1].accessToken)).expect(200);
+      await t.http().get('/sessions').set(auth(bob.logins[0].accessToken)).expect(401);
+      await t.http().get('/sessions').set(auth(bob.logins[1].accessToken)).expect(200);
     });
 
     it('invalidate-all expires every active session, including the caller’s', async () => {

@@ -175,6 +175,7 @@ describe('Remote routes without PEER_SECRET (e2e)', () => {
 });
 
 describe('distribute=true to peer instances (e2e)', () => {
+  const TIMEOUT_MS = 1000;
   let origin: TestApp;
   let healthy: TestApp;
   let healthyUrl: string;
@@ -182,25 +183,53 @@ describe('distribute=true to peer instances (e2e)', () => {
   let hanging: Server;
   let hangingUrl: string;
   let originIds: string[];
-  let healthyIds: string[];
   let admin: string;
+
+  /**
+   * The peer's sessions are written straight into its database. Logging in through HTTP would
+   * not do: passport keeps one strategy per name for the whole process, so with several apps in
+   * one test process a login is checked by whichever app was created last (the origin here).
+   */
+  async function peerUserWithSessions(t: TestApp, username: string, n: number) {
+    const { id } = await createUser(t, { username, password: PASSWORD });
+    const now = t.clock.nowMs();
+    const docs = Array.from({ length: n }, (_, i) => ({
+      userId: new Types.ObjectId(id),
+      username,
+      groups: [],
+      ip: '198.51.100.1',
+      userAgent: 'peer-test',
+      label: null,
+      state: 'active',
+      createdAt: new Date(now + i * 1000),
+      lastSeenAt: new Date(now + i * 1000),
+      expiresAt: new Date(now + 7 * 86400_000),
+      expiredAt: null,
+      endReason: null,
+      refreshHash: new Types.ObjectId().toHexString(),
+      refreshHistory: [],
+      rotatedAt: null,
+      data: {},
+    }));
+    await t.connection.collection('sessions').insertMany(docs);
+  }
 
   beforeAll(async () => {
     const stopped = await createTestApp({ PEER_SECRET: SECRET });
     deadUrl = await listen(stopped);
     await stopped.close();
-    // The healthy peer itself has the dead peer configured: if a remote call fanned out again,
-    // its failure would show up as a second error string.
-    healthy = await createTestApp({ PEER_SECRET: SECRET, PEER_HOSTS: deadUrl });
-    healthyUrl = await listen(healthy);
     hanging = createServer(() => undefined); // accepts, never answers
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    // The healthy peer itself has the dead peer configured: if a remote call fanned out again,
+    // its failure would show up as one more error string.
+    healthy = await createTestApp({ PEER_SECRET: SECRET, PEER_HOSTS: deadUrl });
+    healthyUrl = await listen(healthy);
 
     origin = await createTestApp({
       PEER_SECRET: SECRET,
-      PEER_HOSTS: `${healthyUrl},${deadUrl}`,
-      PEER_TIMEOUT_MS: '1500',
+      PEER_HOSTS: `${healthyUrl},${deadUrl},${hangingUrl}`,
+      PEER_TIMEOUT_MS: String(TIMEOUT_MS),
     });
     await createUser(origin, { username: 'root', password: PASSWORD, roles: ['admin'] });
     admin = (await login(origin, 'root', PASSWORD)).accessToken;
@@ -217,20 +246,24 @@ describe('distribute=true to peer instances (e2e)', () => {
       await t.connection.collection('users').deleteMany({ username: 'alice' });
     }
     originIds = await userWithSessions(origin, 'alice', 2);
-    healthyIds = await userWithSessions(healthy, 'alice', 3);
+    await peerUserWithSessions(healthy, 'alice', 3);
   });
 
-  const refusedPeer = (url: string) =>
-    expect.stringMatching(new RegExp(`^${url}: (ECONNREFUSED|.*refused)`));
-
-  it('invalidates on every peer and reports the stopped one', async () => {
-    const res = await origin
+  const deadAndSlow = () => [
+    expect.stringMatching(new RegExp(`^${deadUrl}: ECONNREFUSED$`)),
+    `${hangingUrl}: timeout after ${TIMEOUT_MS} ms`,
+  ];
+  const distributed = (op: string, body: object) =>
+    origin
       .http()
-      .post('/admin/sessions/invalidate?distribute=true')
+      .post(`/admin/sessions/${op}?distribute=true`)
       .set({ Authorization: `Bearer ${admin}` })
-      .send({ username: 'alice' })
+      .send(body)
       .expect(200);
-    expect(res.body).toEqual({ invalidated: 2, errors: [refusedPeer(deadUrl)] });
+
+  it('invalidates on every peer and reports the stopped and the silent one', async () => {
+    const res = await distributed('invalidate', { username: 'alice' });
+    expect(res.body).toEqual({ invalidated: 2, errors: deadAndSlow() });
     expect(await statesOf(origin, 'alice')).toEqual([
       ['expired', 'admin'],
       ['expired', 'admin'],
@@ -243,37 +276,30 @@ describe('distribute=true to peer instances (e2e)', () => {
   });
 
   it("validates the user's latest session on every peer", async () => {
-    const res = await origin
-      .http()
-      .post('/admin/sessions/validate?distribute=true')
-      .set({ Authorization: `Bearer ${admin}` })
-      .send({ username: 'alice' })
-      .expect(200);
-    expect(res.body).toEqual({
-      validated: originIds[1],
-      expired: 1,
-      errors: [refusedPeer(deadUrl)],
-    });
+    const res = await distributed('validate', { username: 'alice' });
+    expect(res.body).toEqual({ validated: originIds[1], expired: 1, errors: deadAndSlow() });
     expect(await statesOf(healthy, 'alice')).toEqual([
       ['expired', 'superseded'],
       ['expired', 'superseded'],
       ['active', null],
     ]);
-    expect(healthyIds).toHaveLength(3);
   });
 
   it('reports a peer that answers with an error, by its status and code', async () => {
-    const res = await origin
-      .http()
-      .post('/admin/sessions/invalidate?distribute=true')
-      .set({ Authorization: `Bearer ${admin}` })
-      .send({ username: 'alice', sessionId: originIds[0] })
-      .expect(200);
     // that session id exists only on the origin: the healthy peer answers 404
+    const res = await distributed('invalidate', { username: 'alice', sessionId: originIds[0] });
     expect(res.body).toEqual({
       invalidated: 1,
-      errors: [expect.stringMatching(`^${healthyUrl}: HTTP 404 NOT_FOUND`), refusedPeer(deadUrl)],
+      errors: [
+        `${healthyUrl}: HTTP 404 NOT_FOUND: No such session for this user`,
+        ...deadAndSlow(),
+      ],
     });
+    expect(await statesOf(healthy, 'alice')).toEqual([
+      ['active', null],
+      ['active', null],
+      ['active', null],
+    ]);
   });
 
   it('without distribute, touches no peer', async () => {
@@ -288,28 +314,5 @@ describe('distribute=true to peer instances (e2e)', () => {
       ['active', null],
       ['active', null],
     ]);
-  });
-
-  it('gives up on a peer that does not answer after PEER_TIMEOUT_MS', async () => {
-    const slow = await createTestApp({
-      PEER_SECRET: SECRET,
-      PEER_HOSTS: `${hangingUrl},${healthyUrl}`,
-      PEER_TIMEOUT_MS: '300',
-    });
-    try {
-      await createUser(slow, { username: 'root', password: PASSWORD, roles: ['admin'] });
-      const token = (await login(slow, 'root', PASSWORD)).accessToken;
-      await userWithSessions(slow, 'alice', 1);
-      const res = await slow
-        .http()
-        .post('/admin/sessions/invalidate?distribute=true')
-        .set({ Authorization: `Bearer ${token}` })
-        .send({ username: 'alice' })
-        .expect(200);
-      expect(res.body).toEqual({ invalidated: 1, errors: [`${hangingUrl}: timeout after 300 ms`] });
-      expect((await statesOf(healthy, 'alice')).every(([s]) => s === 'expired')).toBe(true);
-    } finally {
-      await slow.close();
-    }
   });
 });
