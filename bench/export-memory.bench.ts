@@ -4,12 +4,14 @@
  *   npm run bench:export        (or: npx ts-node --transpile-only bench/export-memory.bench.ts)
  *
  * The embedded engine runs in one child process, the app in another (bench/support/
- * app-process.ts), and this process is the HTTP client, so the app's figures are its own.
- * Sessions are inserted straight into the database. For each size and format the app is
- * garbage-collected, its memory read (baseline), then sampled every SAMPLE_MS while the whole
- * export streams to a client that discards it; the peak minus the baseline is the growth.
- * One more run reads the 100,000 export slowly, so the server would have to buffer if it
- * ignored backpressure. Prints a table and writes bench/results/export-memory.json.
+ * app-process.ts, heap capped at APP_HEAP_MB), and this process is the HTTP client, so the
+ * app's figures are its own. Sessions are inserted straight into the database. For each size
+ * and format the app is garbage-collected and its memory read (baseline); while the whole
+ * export streams to a client that discards it, memory is sampled every SAMPLE_MS (peak RSS and
+ * heap, garbage included) and, every LIVE_SAMPLE_MS, read right after a forced GC (live heap:
+ * what the export really holds). Growth = peak minus baseline. One more run reads the largest
+ * export slowly, so a server that ignored backpressure would have to buffer it.
+ * Prints a table and writes bench/results/export-memory.json.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,9 +24,14 @@ import { MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const SAMPLE_MS = 20;
+const LIVE_SAMPLE_MS = 500;
+/** The app's V8 heap cap: an export that held its sessions in memory would not fit. */
+const APP_HEAP_MB = Number(process.env.APP_HEAP_MB ?? 128);
 const INSERT_BATCH = 5_000;
 const USERS = 1_000;
-const SLOW_CLIENT_CHUNK_DELAY_MS = 2;
+/** The slow client stops reading for SLOW_PAUSE_MS after every SLOW_EVERY_BYTES. */
+const SLOW_EVERY_BYTES = 1024 * 1024;
+const SLOW_PAUSE_MS = 200;
 const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 interface Mem {
@@ -63,7 +70,12 @@ class AppProcess {
 
   static async start(uri: string): Promise<AppProcess> {
     const child = fork(join(__dirname, 'support', 'app-process.ts'), [], {
-      execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only'],
+      execArgv: [
+        '--expose-gc',
+        `--max-old-space-size=${APP_HEAP_MB}`,
+        '-r',
+        'ts-node/register/transpile-only',
+      ],
       env: {
         ...process.env,
         MONGODB_URI: uri,
@@ -150,12 +162,15 @@ function download(
         if (res.statusCode !== 200) return reject(new Error(`export answered ${res.statusCode}`));
         let bytes = 0;
         let lines = 0;
+        let sincePause = 0;
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           for (let k = chunk.indexOf(10); k !== -1; k = chunk.indexOf(10, k + 1)) lines++;
-          if (slow) {
+          sincePause += chunk.length;
+          if (slow && sincePause >= SLOW_EVERY_BYTES) {
+            sincePause = 0;
             res.pause();
-            setTimeout(() => res.resume(), SLOW_CLIENT_CHUNK_DELAY_MS);
+            setTimeout(() => res.resume(), SLOW_PAUSE_MS);
           }
         });
         res.on('end', () => resolve({ bytes, lines }));
@@ -176,6 +191,7 @@ interface Run {
   peakRssGrowthMb: number;
   baselineHeapMb: number;
   peakHeapGrowthMb: number;
+  peakLiveHeapGrowthMb: number;
   samples: number;
 }
 
@@ -189,11 +205,18 @@ async function measure(
   const base = await app.gc();
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
+  let peakLive = base.heapUsed;
   let samples = 0;
   let done = false;
   const sampler = (async () => {
+    let lastLive = Date.now();
     while (!done) {
-      const m = await app.mem();
+      const live = Date.now() - lastLive >= LIVE_SAMPLE_MS;
+      const m = live ? await app.gc() : await app.mem();
+      if (live) {
+        lastLive = Date.now();
+        peakLive = Math.max(peakLive, m.heapUsed);
+      }
       samples++;
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
@@ -218,6 +241,7 @@ async function measure(
     peakRssGrowthMb: mb(peakRss - base.rss),
     baselineHeapMb: mb(base.heapUsed),
     peakHeapGrowthMb: mb(peakHeap - base.heapUsed),
+    peakLiveHeapGrowthMb: mb(peakLive - base.heapUsed),
     samples,
   };
 }
@@ -253,18 +277,33 @@ async function main(): Promise<void> {
     engine.child.kill('SIGTERM');
   }
 
-  console.log('\nsessions  format  client  seconds  MB out  RSS growth MB  heap growth MB');
-  for (const r of runs) {
-    console.log(
-      `${String(r.sessions).padStart(8)}  ${r.format.padEnd(6)}  ${r.client.padEnd(6)}  ${String(r.seconds).padStart(7)}  ${String(r.megabytes).padStart(6)}  ${String(r.peakRssGrowthMb).padStart(13)}  ${String(r.peakHeapGrowthMb).padStart(14)}`,
-    );
-  }
+  const columns: [string, (r: Run) => string | number][] = [
+    ['sessions', (r) => r.sessions],
+    ['format', (r) => r.format],
+    ['client', (r) => r.client],
+    ['seconds', (r) => r.seconds],
+    ['MB sent', (r) => r.megabytes],
+    ['RSS growth MB', (r) => r.peakRssGrowthMb],
+    ['heap growth MB', (r) => r.peakHeapGrowthMb],
+    ['live heap growth MB', (r) => r.peakLiveHeapGrowthMb],
+  ];
+  console.log(`\napp heap cap ${APP_HEAP_MB} MB`);
+  console.log(columns.map(([h]) => h).join(' | '));
+  for (const r of runs)
+    console.log(columns.map(([h, f]) => String(f(r)).padStart(h.length)).join(' | '));
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'export-memory.json'),
     JSON.stringify(
-      { date: new Date().toISOString(), node: process.version, sampleMs: SAMPLE_MS, runs },
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        appHeapCapMb: APP_HEAP_MB,
+        sampleMs: SAMPLE_MS,
+        liveSampleMs: LIVE_SAMPLE_MS,
+        runs,
+      },
       null,
       2,
     ) + '\n',
