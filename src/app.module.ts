@@ -3,13 +3,19 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AdminModule } from './admin/admin.module';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
+import { DatabaseModule } from './database/database.module';
+import { SessionModule } from './sessions/sessions.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
+    DatabaseModule,
+    SessionModule.forRoot(),
+    AdminModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

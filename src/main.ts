@@ -1,14 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import type { AppConfig } from '../config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { appConfig, AppConfig } from '../config';
+import { configureApp } from './app.setup';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   // rawBody: the signed remote routes verify the HMAC over the body bytes exactly as sent.
-  const app = await NestFactory.create(AppModule, { rawBody: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
+  configureApp(app);
   app.enableShutdownHooks();
-  const { port } = app.get(ConfigService).getOrThrow<AppConfig>('app');
+  const { port } = app.get<AppConfig>(appConfig.KEY);
   await app.listen(port);
   new Logger('Bootstrap').log(`nest-sessions listening on port ${port}`);
 }

@@ -77,10 +77,11 @@ export function matchingDocuments(
   max = Number.POSITIVE_INFINITY,
 ): StoredDocument[] {
   if (!collection || max <= 0) return [];
-  const query = Object.keys(filter).length > 0 ? compileFilter(filter) : undefined;
+  const { documents, exact } = collection.candidates(filter);
+  const query = !exact && Object.keys(filter).length > 0 ? compileFilter(filter) : undefined;
   const out: StoredDocument[] = [];
   try {
-    for (const doc of collection.candidates(filter)) {
+    for (const doc of documents) {
       if (query && !query.test(doc)) continue;
       out.push(doc);
       if (out.length >= max) break;
