@@ -56,10 +56,14 @@ engineOnly('mongo:embedded CLI', () => {
     CLI_TIMEOUT_MS,
   );
 
-  it('refuses an invalid port with a usage message', async () => {
-    const child = startCli(['--port', 'abc']);
-    const { code, stderr } = await exitOf(child);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/usage/);
-  }, CLI_TIMEOUT_MS);
+  it(
+    'refuses an invalid port with a usage message',
+    async () => {
+      const child = startCli(['--port', 'abc']);
+      const { code, stderr } = await exitOf(child);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/usage/);
+    },
+    CLI_TIMEOUT_MS,
+  );
 });
