@@ -5,11 +5,17 @@ import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
+import { HealthModule } from './health/health.module';
+import { OperationsModule } from './operations/operations.module';
+import { SweepModule } from './sweep/sweep.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
+    OperationsModule,
+    HealthModule,
+    SweepModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

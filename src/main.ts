@@ -1,15 +1,26 @@
-import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '../config';
 import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
+  // Logs written before the pino logger is ready are held and then written through it.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bufferLogs: true,
+    rawBody: true,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  configureApp(app);
+  // process.exit(0) after the hooks, rather than re-raising the signal, so that a clean
+  // shutdown exits with status 0 and pino has flushed its last lines.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const { port } = app.get(ConfigService).getOrThrow<AppConfig>('app');
   await app.listen(port);
-  new Logger('Bootstrap').log(`nest-sessions listening on port ${port}`);
+  logger.log(`nest-sessions listening on port ${port}`, 'Bootstrap');
 }
 
 void bootstrap();
