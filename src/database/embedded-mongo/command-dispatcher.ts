@@ -1,0 +1,77 @@
+import type { Document } from 'bson';
+import { CommandError } from './command-error';
+import { adminCommands } from './commands/admin.commands';
+import type { CommandContext, CommandHandler } from './commands/command-context';
+import { handshakeCommands } from './commands/handshake.commands';
+import { readCommands } from './commands/read.commands';
+import { writeCommands } from './commands/write.commands';
+import type { CursorRegistry } from './cursor-registry';
+import type { EngineStorage } from './storage/engine-storage';
+
+/**
+ * Fields the driver attaches to any command. The engine has one node, no sessions, no
+ * transactions and no time limits, so they carry nothing it acts on.
+ */
+const GENERIC_FIELDS = [
+  'lsid',
+  '$db',
+  '$readPreference',
+  'txnNumber',
+  '$clusterTime',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'writeConcern',
+  'readConcern',
+  'comment',
+  'maxTimeMS',
+  'bypassDocumentValidation',
+  '$client',
+];
+
+const TRANSACTION_FIELDS = ['startTransaction', 'autocommit'];
+
+const handlers: Record<string, CommandHandler> = {
+  ...handshakeCommands,
+  ...adminCommands,
+  ...readCommands,
+  ...writeCommands,
+};
+
+export class CommandDispatcher {
+  constructor(
+    private readonly storage: EngineStorage,
+    private readonly cursors: CursorRegistry,
+  ) {}
+
+  /** Runs one command and returns its reply; a failure becomes an `ok: 0` reply, never a throw. */
+  execute(rawCommand: Document, dbName: string, connectionId: number): Document {
+    const commandName = Object.keys(rawCommand)[0];
+    try {
+      const handler = commandName === undefined ? undefined : handlers[commandName];
+      if (!handler || !Object.prototype.hasOwnProperty.call(handlers, commandName)) {
+        throw new CommandError('CommandNotFound', `no such command: '${commandName ?? ''}'`);
+      }
+      if (TRANSACTION_FIELDS.some((field) => field in rawCommand)) {
+        throw new CommandError(
+          'IllegalOperation',
+          'Transaction numbers are only allowed on a replica set member or mongos',
+        );
+      }
+      const command: Document = {};
+      for (const [key, value] of Object.entries(rawCommand)) {
+        if (!GENERIC_FIELDS.includes(key)) command[key] = value;
+      }
+      const context: CommandContext = {
+        storage: this.storage,
+        cursors: this.cursors,
+        connectionId,
+        dbName,
+      };
+      return handler(command, context);
+    } catch (error) {
+      if (error instanceof CommandError) return error.toReply();
+      return new CommandError('InternalError', (error as Error).message ?? String(error)).toReply();
+    }
+  }
+}

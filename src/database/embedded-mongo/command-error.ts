@@ -1,0 +1,49 @@
+import type { Document } from 'bson';
+
+/** The mongod error codes this engine answers with, by their `codeName`. */
+export const ErrorCode = {
+  InternalError: 1,
+  BadValue: 2,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  IllegalOperation: 20,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  CannotCreateIndex: 67,
+  DuplicateKey: 11000,
+  /** mongod's name for the error an OP_MSG without `$db` gets. */
+  Location40571: 40571,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+/** An error that becomes an `{ ok: 0, errmsg, code, codeName }` reply (or a write error). */
+export class CommandError extends Error {
+  readonly code: number;
+
+  constructor(
+    readonly codeName: ErrorCodeName,
+    message: string,
+    readonly extra: Document = {},
+  ) {
+    super(message);
+    this.code = ErrorCode[codeName];
+  }
+
+  toReply(): Document {
+    return { ok: 0, errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
+  }
+
+  /** The shape of one entry of a write command's `writeErrors`. */
+  toWriteError(index: number): Document {
+    return { index, code: this.code, errmsg: this.message, ...this.extra };
+  }
+}

@@ -1,0 +1,105 @@
+import { Long, type Document } from 'bson';
+import { Query } from 'mingo';
+import { CommandError } from '../command-error';
+import type { CursorRegistry } from '../cursor-registry';
+import { isPlainObject } from '../storage/bson-value';
+import type { Collection } from '../storage/collection';
+import type { StoredDocument } from '../storage/document-path';
+import type { EngineStorage } from '../storage/engine-storage';
+
+export interface CommandContext {
+  storage: EngineStorage;
+  cursors: CursorRegistry;
+  connectionId: number;
+  /** The database the command runs in (`$db`, or the namespace of a legacy OP_QUERY). */
+  dbName: string;
+}
+
+export type CommandHandler = (command: Document, context: CommandContext) => Document;
+
+/** The collection name a command's first field carries, checked as mongod does. */
+export function collectionName(command: Document, field: string): string {
+  const name = command[field] as unknown;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new CommandError(
+      'InvalidNamespace',
+      `collection name has invalid type ${name === null ? 'null' : typeof name}`,
+    );
+  }
+  return name;
+}
+
+export function optionalDocument(command: Document, field: string): Document | undefined {
+  const value = command[field] as unknown;
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) {
+    throw new CommandError(
+      'TypeMismatch',
+      `BSON field '${field}' is the wrong type, expected object`,
+    );
+  }
+  return value;
+}
+
+export function optionalNumber(command: Document, field: string): number | undefined {
+  const value = command[field] as unknown;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') return value;
+  if (value instanceof Long) return value.toNumber();
+  throw new CommandError(
+    'TypeMismatch',
+    `BSON field '${field}' is the wrong type, expected a number`,
+  );
+}
+
+export function toLong(value: unknown): Long {
+  if (value instanceof Long) return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return Long.fromNumber(value);
+  if (typeof value === 'bigint') return Long.fromBigInt(value);
+  throw new CommandError('TypeMismatch', 'cursor id must be a 64-bit integer');
+}
+
+export function compileFilter(filter: Document): Query {
+  try {
+    return new Query(filter, {});
+  } catch (error) {
+    throw new CommandError('BadValue', (error as Error).message);
+  }
+}
+
+/**
+ * Documents of `collection` matching `filter`, in natural order, through an index when the
+ * filter allows; stops after `max` matches.
+ */
+export function matchingDocuments(
+  collection: Collection | undefined,
+  filter: Document = {},
+  max = Number.POSITIVE_INFINITY,
+): StoredDocument[] {
+  if (!collection || max <= 0) return [];
+  const query = Object.keys(filter).length > 0 ? compileFilter(filter) : undefined;
+  const out: StoredDocument[] = [];
+  try {
+    for (const doc of collection.candidates(filter)) {
+      if (query && !query.test(doc)) continue;
+      out.push(doc);
+      if (out.length >= max) break;
+    }
+  } catch (error) {
+    if (error instanceof CommandError) throw error;
+    throw new CommandError('BadValue', (error as Error).message);
+  }
+  return out;
+}
+
+/** `{ cursor: { id, ns, firstBatch }, ok: 1 }` for a result set held by the registry. */
+export function cursorReply(
+  context: CommandContext,
+  ns: string,
+  documents: Document[],
+  batchSize: number | undefined,
+  singleBatch = false,
+): Document {
+  const { id, batch } = context.cursors.open(ns, documents, batchSize, singleBatch);
+  return { cursor: { id, ns, firstBatch: batch }, ok: 1 };
+}

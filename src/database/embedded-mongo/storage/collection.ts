@@ -1,0 +1,238 @@
+import { ObjectId, UUID, type Document } from 'bson';
+import { CommandError } from '../command-error';
+import { isPlainObject, valueKey } from './bson-value';
+import {
+  CollectionIndex,
+  duplicateKeyError,
+  indexNameFor,
+  type IndexSpec,
+} from './collection-index';
+import type { StoredDocument } from './document-path';
+
+export const ID_INDEX_NAME = '_id_';
+const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
+
+/**
+ * One collection: documents by the canonical key of their `_id` (insertion order is natural
+ * order), plus its secondary indexes. Every method that writes checks all unique constraints
+ * before it changes anything, so a failed write leaves no trace.
+ */
+export class Collection {
+  readonly uuid = new UUID();
+  private readonly documents = new Map<string, StoredDocument>();
+  private readonly secondary: CollectionIndex[] = [];
+
+  constructor(
+    readonly dbName: string,
+    readonly name: string,
+    readonly options: Document = {},
+  ) {}
+
+  get ns(): string {
+    return `${this.dbName}.${this.name}`;
+  }
+
+  get size(): number {
+    return this.documents.size;
+  }
+
+  get indexes(): readonly CollectionIndex[] {
+    return this.secondary;
+  }
+
+  indexSpecs(): IndexSpec[] {
+    return [ID_INDEX_SPEC, ...this.secondary.map((index) => index.spec)];
+  }
+
+  all(): IterableIterator<StoredDocument> {
+    return this.documents.values();
+  }
+
+  getById(idKey: string): StoredDocument | undefined {
+    return this.documents.get(idKey);
+  }
+
+  /** Stores the document with `_id` as its first field (generated when missing), as mongod does. */
+  insert(doc: StoredDocument): StoredDocument {
+    const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: doc._id ?? new ObjectId(), ...doc };
+    validateId(stored._id);
+    const idKey = valueKey(stored._id);
+    if (this.documents.has(idKey)) {
+      throw duplicateKeyError(this.ns, ID_INDEX_NAME, { _id: 1 }, [stored._id]);
+    }
+    this.checkUnique(stored, idKey);
+    this.documents.set(idKey, stored);
+    for (const index of this.secondary) index.add(stored, idKey);
+    return stored;
+  }
+
+  /** Replaces a stored document by its new version; `_id` is immutable, so the key stays. */
+  replace(previous: StoredDocument, next: StoredDocument): void {
+    const idKey = valueKey(previous._id);
+    if (valueKey(next._id) !== idKey) {
+      throw new CommandError(
+        'ImmutableField',
+        "Performing an update on the path '_id' would modify the immutable field '_id'",
+      );
+    }
+    this.checkUnique(next, idKey);
+    for (const index of this.secondary) index.remove(previous, idKey);
+    this.documents.set(idKey, next);
+    for (const index of this.secondary) index.add(next, idKey);
+  }
+
+  remove(doc: StoredDocument): void {
+    const idKey = valueKey(doc._id);
+    if (!this.documents.delete(idKey)) return;
+    for (const index of this.secondary) index.remove(doc, idKey);
+  }
+
+  /**
+   * Documents that may match `filter`, found through the `_id` index or a secondary index when
+   * the filter pins the index's fields to values; otherwise every document. Callers still apply
+   * the full filter.
+   */
+  candidates(filter: Document): Iterable<StoredDocument> {
+    const ids = equalityValues(filter, '_id');
+    if (ids) {
+      return ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined);
+    }
+    for (const index of this.secondary) {
+      if (!index.coversAllDocuments) continue;
+      const perField: unknown[][] = [];
+      for (const field of index.fields) {
+        const values = equalityValues(filter, field);
+        if (!values) break;
+        perField.push(values);
+      }
+      if (perField.length === 0) continue;
+      const idKeys = index.lookup(perField);
+      if (idKeys) return [...idKeys].map((id) => this.documents.get(id)).filter(isDefined);
+    }
+    return this.documents.values();
+  }
+
+  /** Creates an index over the existing documents; fails without change on a duplicate. */
+  createIndex(spec: IndexSpec): 'created' | 'exists' {
+    const { v: _v, key, name = indexNameFor(spec.key), ...options } = spec;
+    const normalized: IndexSpec = { v: 2, key, name, ...options };
+    if (name === ID_INDEX_NAME || valueKey(spec.key) === valueKey({ _id: 1 })) {
+      return 'exists';
+    }
+    const sameName = this.secondary.find((index) => index.name === name);
+    if (sameName) {
+      if (sameName.sameDefinition(normalized)) return 'exists';
+      throw new CommandError(
+        valueKey(sameName.spec.key) === valueKey(normalized.key)
+          ? 'IndexOptionsConflict'
+          : 'IndexKeySpecsConflict',
+        `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(normalized)}, existing index: ${JSON.stringify(sameName.spec)}`,
+      );
+    }
+    const sameKey = this.secondary.find(
+      (index) => valueKey(index.spec.key) === valueKey(normalized.key),
+    );
+    if (sameKey) {
+      throw new CommandError(
+        'IndexOptionsConflict',
+        `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(normalized)}, existing index: ${JSON.stringify(sameKey.spec)}`,
+      );
+    }
+    validateIndexKey(normalized.key);
+    const index = new CollectionIndex(normalized);
+    for (const [idKey, doc] of this.documents) {
+      const conflict = index.findConflict(doc, idKey);
+      if (conflict) {
+        index.clear();
+        throw duplicateKeyError(this.ns, name, normalized.key, conflict.values);
+      }
+      index.add(doc, idKey);
+    }
+    this.secondary.push(index);
+    return 'created';
+  }
+
+  dropIndex(name: string): void {
+    const position = this.secondary.findIndex((index) => index.name === name);
+    if (position < 0) {
+      throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
+    }
+    this.secondary.splice(position, 1);
+  }
+
+  dropAllIndexes(): void {
+    this.secondary.length = 0;
+  }
+
+  private checkUnique(doc: StoredDocument, idKey: string): void {
+    for (const index of this.secondary) {
+      const conflict = index.findConflict(doc, idKey);
+      if (conflict) throw duplicateKeyError(this.ns, index.name, index.spec.key, conflict.values);
+    }
+  }
+}
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
+function validateId(id: unknown): void {
+  if (Array.isArray(id)) {
+    throw new CommandError('BadValue', `can't use an array for _id`);
+  }
+  if (id instanceof RegExp) {
+    throw new CommandError('BadValue', `can't use a regex for _id`);
+  }
+}
+
+function validateIndexKey(key: Record<string, unknown>): void {
+  const fields = Object.entries(key);
+  if (fields.length === 0) {
+    throw new CommandError('CannotCreateIndex', 'Index keys cannot be an empty field.');
+  }
+  for (const [field, direction] of fields) {
+    if (typeof direction !== 'number' || direction === 0) {
+      throw new CommandError(
+        'CannotCreateIndex',
+        `Index type '${String(direction)}' on field '${field}' is not supported by the embedded engine`,
+      );
+    }
+  }
+}
+
+/**
+ * The values a filter pins `field` to by equality (`{ f: v }`, `{ f: { $eq: v } }`,
+ * `{ f: { $in: [...] } }`, also inside a top-level `$and`), or undefined when it does not.
+ * Arrays and regular expressions are left out: they match more than their index key.
+ */
+export function equalityValues(filter: Document, field: string): unknown[] | undefined {
+  if (field in filter) {
+    const condition = filter[field] as unknown;
+    const values = conditionValues(condition);
+    if (values) return values;
+  }
+  if (Array.isArray(filter.$and)) {
+    for (const clause of filter.$and as unknown[]) {
+      if (isPlainObject(clause)) {
+        const values = equalityValues(clause, field);
+        if (values) return values;
+      }
+    }
+  }
+  return undefined;
+}
+
+function conditionValues(condition: unknown): unknown[] | undefined {
+  if (isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith('$'))) {
+    if ('$eq' in condition) return conditionValues(condition.$eq);
+    if (Array.isArray(condition.$in) && condition.$in.every(isIndexableValue)) {
+      return condition.$in;
+    }
+    return undefined;
+  }
+  return isIndexableValue(condition) ? [condition] : undefined;
+}
+
+function isIndexableValue(value: unknown): boolean {
+  return !Array.isArray(value) && !(value instanceof RegExp) && value !== undefined;
+}

@@ -1,0 +1,112 @@
+import { compareBson, isPlainObject } from './bson-value';
+
+export type StoredDocument = Record<string, unknown>;
+
+/**
+ * Every value a dotted path reaches, descending through arrays the way mongod's index keys and
+ * sort keys do: `a.b` on `{ a: [{ b: 1 }, { b: 2 }] }` reaches 1 and 2, and a terminal array
+ * contributes its elements. Nothing reached is reported as an empty list.
+ */
+export function pathValues(doc: unknown, path: string): unknown[] {
+  const out: unknown[] = [];
+  collect(doc, path.split('.'), 0, out);
+  return out;
+}
+
+function collect(value: unknown, parts: string[], depth: number, out: unknown[]): void {
+  if (depth === parts.length) {
+    if (Array.isArray(value)) out.push(...value);
+    else if (value !== undefined) out.push(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    const part = parts[depth];
+    if (/^\d+$/.test(part) && Number(part) < value.length) {
+      collect(value[Number(part)], parts, depth + 1, out);
+    }
+    for (const element of value) {
+      if (isPlainObject(element)) collect(element, parts, depth, out);
+    }
+    return;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const next = (value as Record<string, unknown>)[parts[depth]];
+    collect(next, parts, depth + 1, out);
+  }
+}
+
+/** Whether the path reaches anything at all (sparse indexes skip documents where it does not). */
+export function hasPath(doc: unknown, path: string): boolean {
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (Array.isArray(value)) return pathValues(value, part).length > 0;
+    if (!isPlainObject(value) || !(part in value)) return false;
+    value = value[part];
+  }
+  return true;
+}
+
+/**
+ * Copies plain objects, arrays and dates; BSON value objects (ObjectId, Binary, …) are never
+ * mutated by the engine and are shared.
+ */
+export function cloneDocument<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneDocument) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (isPlainObject(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneDocument(value[key]);
+    return copy as T;
+  }
+  return value;
+}
+
+/** Sets a dotted path, creating the embedded documents on the way (upsert seeding). */
+export function setPath(doc: StoredDocument, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let target: Record<string, unknown> = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(target[part])) target[part] = {};
+    target = target[part] as Record<string, unknown>;
+  }
+  target[parts[parts.length - 1]] = value;
+}
+
+export type SortSpec = Array<[string, 1 | -1]>;
+
+export function parseSortSpec(sort: unknown): SortSpec {
+  if (!isPlainObject(sort)) return [];
+  return Object.entries(sort).map(([field, direction]) => [field, Number(direction) < 0 ? -1 : 1]);
+}
+
+/**
+ * mongod sorts an array field by its smallest element ascending and by its largest element
+ * descending; a missing field sorts as null.
+ */
+function sortKey(doc: StoredDocument, field: string, direction: 1 | -1): unknown {
+  const values = pathValues(doc, field);
+  if (values.length === 0) return null;
+  let best = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const c = compareBson(values[i], best);
+    if ((direction === 1 && c < 0) || (direction === -1 && c > 0)) best = values[i];
+  }
+  return best;
+}
+
+export function sortDocuments(docs: StoredDocument[], sort: SortSpec): StoredDocument[] {
+  if (sort.length === 0) return docs;
+  const keyed = docs.map((doc, position) => ({
+    doc,
+    position,
+    keys: sort.map(([field, direction]) => sortKey(doc, field, direction)),
+  }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < sort.length; i++) {
+      const c = compareBson(a.keys[i], b.keys[i]);
+      if (c !== 0) return c * sort[i][1];
+    }
+    return a.position - b.position;
+  });
+  return keyed.map((entry) => entry.doc);
+}

@@ -1,0 +1,154 @@
+import type { Document } from 'bson';
+import { update as applyOperators, updateOne as applyPipeline } from 'mingo';
+import { CommandError } from '../command-error';
+import { isPlainObject, valueKey } from './bson-value';
+import { cloneDocument, setPath, type StoredDocument } from './document-path';
+
+export type UpdateSpec = Document | Document[];
+
+export function isOperatorUpdate(update: UpdateSpec): update is Document {
+  if (Array.isArray(update)) return false;
+  const keys = Object.keys(update);
+  return keys.length > 0 && keys[0].startsWith('$');
+}
+
+export interface ApplyUpdateOptions {
+  /** The write's filter; the positional `$` operator finds its array element through it. */
+  query: Document;
+  arrayFilters?: Document[];
+  /** Upserting: `$setOnInsert` applies and the filter is not required to match. */
+  inserting?: boolean;
+}
+
+/**
+ * Returns the updated copy of `doc`; the stored document is never modified in place, so open
+ * cursors and index entries keep seeing the version they were built from.
+ */
+export function applyUpdate(
+  doc: StoredDocument,
+  update: UpdateSpec,
+  options: ApplyUpdateOptions,
+): StoredDocument {
+  if (Array.isArray(update)) return applyPipelineUpdate(doc, update);
+  if (!isOperatorUpdate(update)) return applyReplacement(doc, update);
+  const operators: Document = { ...update };
+  const setOnInsert = operators.$setOnInsert as Document | undefined;
+  delete operators.$setOnInsert;
+  if (options.inserting && setOnInsert) {
+    operators.$set = { ...(operators.$set as Document | undefined), ...setOnInsert };
+  }
+  for (const [operator, fields] of Object.entries(operators)) {
+    if (!isPlainObject(fields)) {
+      throw new CommandError(
+        'FailedToParse',
+        `Modifiers operate on fields but we found type ${typeof fields} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${String(fields)}}`,
+      );
+    }
+  }
+  const next = cloneDocument(doc);
+  settleIdInSet(next, operators);
+  if (Object.keys(operators).length > 0) {
+    try {
+      applyOperators(
+        next,
+        operators,
+        options.arrayFilters,
+        options.inserting ? {} : options.query,
+        {
+          cloneMode: 'deep',
+        },
+      );
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new CommandError(
+        /immutable field/.test(message) ? 'ImmutableField' : 'BadValue',
+        message,
+      );
+    }
+  }
+  return next;
+}
+
+/**
+ * mongod accepts `$set: { _id }` when the value is the document's own `_id` (a no-op; connect-mongo
+ * sends this on every save) and when an upsert inserts, but refuses a change. mingo refuses any
+ * `$set` of `_id`, so the field is settled here and taken out of what mingo sees.
+ */
+function settleIdInSet(next: StoredDocument, operators: Document): void {
+  const set = operators.$set as Document | undefined;
+  if (!set || !('_id' in set)) return;
+  if (next._id === undefined) {
+    next._id = cloneDocument(set._id);
+  } else if (valueKey(set._id) !== valueKey(next._id)) {
+    throw new CommandError(
+      'ImmutableField',
+      `Performing an update on the path '_id' would modify the immutable field '_id'`,
+    );
+  }
+  const { _id: _settled, ...rest } = set;
+  if (Object.keys(rest).length > 0) operators.$set = rest;
+  else delete operators.$set;
+}
+
+function applyReplacement(doc: StoredDocument, replacement: Document): StoredDocument {
+  for (const key of Object.keys(replacement)) {
+    if (key.startsWith('$')) {
+      throw new CommandError('BadValue', `The dollar ($) prefixed field '${key}' is not allowed`);
+    }
+  }
+  const { _id: replacementId, ...fields } = replacement;
+  if (replacementId !== undefined && doc._id !== undefined) {
+    if (valueKey(replacementId) !== valueKey(doc._id)) {
+      throw new CommandError(
+        'ImmutableField',
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${String(replacementId)}`,
+      );
+    }
+  }
+  const id = doc._id !== undefined ? doc._id : replacementId;
+  return cloneDocument(id === undefined ? fields : { _id: id, ...fields });
+}
+
+function applyPipelineUpdate(doc: StoredDocument, pipeline: Document[]): StoredDocument {
+  const docs = [cloneDocument(doc)];
+  try {
+    applyPipeline(docs, {}, pipeline as never);
+  } catch (error) {
+    throw new CommandError('BadValue', (error as Error).message);
+  }
+  return docs[0];
+}
+
+/**
+ * The document an upsert starts from: the filter's equality conditions on fields (also inside
+ * `$and`), as mongod seeds it; a replacement upsert keeps only the filter's `_id`.
+ */
+export function upsertSeed(query: Document, update: UpdateSpec): StoredDocument {
+  const seed: StoredDocument = {};
+  if (!Array.isArray(update) && !isOperatorUpdate(update)) {
+    const id = equalityOf(query._id);
+    if (id !== undefined) seed._id = cloneDocument(id);
+    return seed;
+  }
+  collectEqualities(query, seed);
+  return seed;
+}
+
+function collectEqualities(query: Document, seed: StoredDocument): void {
+  for (const [field, condition] of Object.entries(query)) {
+    if (field === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) if (isPlainObject(clause)) collectEqualities(clause, seed);
+      continue;
+    }
+    if (field.startsWith('$')) continue;
+    const value = equalityOf(condition);
+    if (value !== undefined) setPath(seed, field, cloneDocument(value));
+  }
+}
+
+function equalityOf(condition: unknown): unknown {
+  if (isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith('$'))) {
+    return '$eq' in condition ? condition.$eq : undefined;
+  }
+  return condition instanceof RegExp ? undefined : condition;
+}
