@@ -45,7 +45,11 @@ describe('API docs (e2e)', () => {
     expect(served.length).toBeGreaterThan(1);
     for (const { method, path } of served) {
       const operation = doc.paths[path]?.[method];
-      expect({ method, path, documented: Boolean(operation) }).toEqual({ method, path, documented: true });
+      expect({ method, path, documented: Boolean(operation) }).toEqual({
+        method,
+        path,
+        documented: true,
+      });
       const statuses = Object.keys(operation.responses).map(Number);
       expect({ path, method, success: statuses.some((s) => s >= 200 && s < 300) }).toEqual({
         path,

@@ -39,13 +39,19 @@ describe('running service: logs and graceful shutdown (e2e)', () => {
       },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, requestId: res.headers.get('x-request-id'), body: await res.json() };
+    return {
+      status: res.status,
+      requestId: res.headers.get('x-request-id'),
+      body: (await res.json()) as any,
+    };
   };
 
   it('writes one JSON line per request with its id and the caller, and never a credential', async () => {
     const login = await call('POST', '/auth/login', ADMIN);
     expect(login.status).toBe(201);
-    const refreshed = await call('POST', '/auth/refresh', { refreshToken: login.body.refreshToken });
+    const refreshed = await call('POST', '/auth/refresh', {
+      refreshToken: login.body.refreshToken,
+    });
     expect(refreshed.status).toBe(200);
     const current = await call('GET', '/sessions/current', undefined, refreshed.body.accessToken);
     expect(current.status).toBe(200);
@@ -126,7 +132,10 @@ describe('running service: logs and graceful shutdown (e2e)', () => {
     // What the in-flight request wrote is in the database.
     const client = await MongoClient.connect(db.uri);
     try {
-      const stored = await client.db(db.dbName).collection('sessions').countDocuments({ label: 'in flight during shutdown' });
+      const stored = await client
+        .db(db.dbName)
+        .collection('sessions')
+        .countDocuments({ label: 'in flight during shutdown' });
       expect(stored).toBe(1);
     } finally {
       await client.close();
@@ -144,7 +153,9 @@ async function refusesConnections(port: number, withinMs: number): Promise<void>
         socket.destroy();
         resolve(false);
       });
-      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        resolve(error.code === 'ECONNREFUSED'),
+      );
     });
     if (refused) return;
     if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections`);

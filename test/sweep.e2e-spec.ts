@@ -1,11 +1,11 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { LeaseService } from '../src/sweep/lease.service';
 import { SessionSweepService, SWEEP_LEASE } from '../src/sweep/session-sweep.service';
 import { SWEEP_JOB } from '../src/sweep/session-sweep.task';
 import { createTestApp, createUser, login, TestApp } from './support/app';
 import { startTestDatabase, TestDatabase } from './support/database';
+import { storedSession, StoredSessionSeed } from './support/session-docs';
 
 const S = 1000;
 const IDLE = 600;
@@ -18,43 +18,14 @@ const ENV = {
   SWEEP_BATCH_SIZE: '3',
 };
 
-type Seed = {
-  state?: 'active' | 'expired' | 'ended';
-  lastSeenAt: Date;
-  expiresAt: Date;
-  expiredAt?: Date | null;
-  endReason?: string | null;
-};
-
-/** A stored session as the sessions service writes it, with the times under test. */
-function sessionDoc(seed: Seed) {
-  return {
-    _id: new Types.ObjectId(),
-    userId: new Types.ObjectId(),
-    username: 'sweep-user',
-    groups: [],
-    ip: null,
-    userAgent: null,
-    label: null,
-    state: seed.state ?? 'active',
-    lastSeenAt: seed.lastSeenAt,
-    expiresAt: seed.expiresAt,
-    expiredAt: seed.expiredAt ?? null,
-    endReason: seed.endReason ?? null,
-    refreshHash: randomBytes(32).toString('hex'),
-    refreshHistory: [],
-    rotatedAt: null,
-    data: {},
-    createdAt: new Date(seed.expiresAt.getTime() - ABSOLUTE * S),
-  };
-}
+const sessionDoc = storedSession;
 
 describe('session sweep (e2e)', () => {
   let t: TestApp;
   let sweep: SessionSweepService;
   const at = (offsetSeconds: number) => new Date(t.clock.nowMs() + offsetSeconds * S);
   const sessions = () => t.connection.collection('sessions');
-  const seed = async (docs: Record<string, Seed>) => {
+  const seed = async (docs: Record<string, StoredSessionSeed>) => {
     const withIds = Object.fromEntries(
       Object.entries(docs).map(([name, s]) => [name, sessionDoc(s)]),
     );
@@ -165,7 +136,11 @@ describe('session sweep (e2e)', () => {
     );
     await sessions().insertMany(old);
 
-    expect(await sweep.sweepOnce()).toMatchObject({ expiredIdle: 0, expiredAbsolute: 0, deleted: 10 });
+    expect(await sweep.sweepOnce()).toMatchObject({
+      expiredIdle: 0,
+      expiredAbsolute: 0,
+      deleted: 10,
+    });
     expect(await sessions().countDocuments()).toBe(2);
     expect(await stored(s.endedJustInside._id)).not.toBeNull();
     expect(await stored(s.live._id)).toMatchObject({ state: 'active' });
@@ -173,7 +148,11 @@ describe('session sweep (e2e)', () => {
     // A day later the ended one is past retention too; the live one has idled out meanwhile,
     // but it expired (at lastSeenAt + idle) less than the retention period ago, so it stays.
     t.clock.advance(RETENTION * S);
-    expect(await sweep.sweepOnce()).toMatchObject({ expiredIdle: 1, expiredAbsolute: 0, deleted: 1 });
+    expect(await sweep.sweepOnce()).toMatchObject({
+      expiredIdle: 1,
+      expiredAbsolute: 0,
+      deleted: 1,
+    });
     expect(await stored(s.endedJustInside._id)).toBeNull();
     expect(await stored(s.live._id)).toMatchObject({
       state: 'expired',
@@ -209,7 +188,12 @@ describe('session sweep (e2e)', () => {
 
       await on.connection
         .collection('sessions')
-        .insertOne(sessionDoc({ lastSeenAt: new Date(on.clock.nowMs() - IDLE * S), expiresAt: new Date(on.clock.nowMs() + S) }));
+        .insertOne(
+          sessionDoc({
+            lastSeenAt: new Date(on.clock.nowMs() - IDLE * S),
+            expiresAt: new Date(on.clock.nowMs() + S),
+          }),
+        );
       await job.fireOnTick();
       expect(await on.connection.collection('sessions').findOne()).toMatchObject({
         state: 'expired',

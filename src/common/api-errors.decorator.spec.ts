@@ -35,6 +35,8 @@ describe('errorResponseSchema', () => {
     const r = errorResponseSchema(404, [ErrorCode.NOT_FOUND]);
     expect(r.description).toBe('Not Found: `NOT_FOUND`');
     expect(r.schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorResponseDto' });
-    expect(r.schema.allOf[1].properties.code.enum).toEqual(['NOT_FOUND']);
+    expect(
+      (r.schema.allOf[1] as { properties: { code: { enum: string[] } } }).properties.code.enum,
+    ).toEqual(['NOT_FOUND']);
   });
 });

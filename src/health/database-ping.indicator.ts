@@ -28,7 +28,10 @@ export class DatabasePingIndicator {
       await Promise.race([
         db.command({ ping: 1 }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
       return indicator.up();

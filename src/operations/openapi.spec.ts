@@ -5,7 +5,7 @@ import { addCommonResponses } from './openapi';
 
 const codes = (doc: OpenAPIObject, path: string, method: 'get' | 'post', status: number) =>
   (
-    doc.paths[path][method]!.responses[status] as {
+    doc.paths[path][method]!.responses[status] as unknown as {
       schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] };
     }
   ).schema.allOf[1].properties.code.enum;

@@ -112,6 +112,7 @@ export class SessionSweepService {
   private async run(result: SweepResult, ttlMs: number): Promise<void> {
     // One instant for the whole run, so every batch applies the same deadlines.
     const now = this.clock.now();
+    this.logger.debug({ msg: 'session sweep started', holder: this.holderId, now });
     const idleMs = this.sessionCfg.idleTimeoutSeconds * 1000;
     const filters = sweepFilters(now, idleMs, this.sessionCfg.retentionSeconds * 1000);
     const limit = this.sweepCfg.batchSize;
@@ -128,7 +129,15 @@ export class SessionSweepService {
           ? this.sessions.updateMany(
               { _id: { $in: absolute }, ...filters.absolute },
               // The recorded expiry is the deadline itself, not when the sweep noticed it.
-              [{ $set: { state: 'expired', endReason: 'absolute_timeout', expiredAt: '$expiresAt' } }],
+              [
+                {
+                  $set: {
+                    state: 'expired',
+                    endReason: 'absolute_timeout',
+                    expiredAt: '$expiresAt',
+                  },
+                },
+              ],
             )
           : undefined,
         idle.length

@@ -46,7 +46,9 @@ function entry(): string[] {
     existsSync(DIST_MAIN) &&
     statSync(DIST_MAIN).mtimeMs >=
       Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'config')));
-  return fresh ? [DIST_MAIN] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
+  return fresh
+    ? [DIST_MAIN]
+    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
 }
 
 /** Starts the service as `npm start` would, on a free port, and waits until it listens. */
@@ -82,11 +84,20 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
         const found = lines.find(match);
         if (found !== undefined) return done(() => resolve(found));
         if (child.exitCode !== null || child.signalCode !== null) {
-          done(() => reject(new Error(`app exited early:\n${stderr.join('')}\n${lines.join('\n')}`)));
+          done(() =>
+            reject(new Error(`app exited early:\n${stderr.join('')}\n${lines.join('\n')}`)),
+          );
         }
       };
       const timer = setTimeout(
-        () => done(() => reject(new Error(`no matching log line in ${timeoutMs} ms:\n${lines.join('\n')}\n${stderr.join('')}`))),
+        () =>
+          done(() =>
+            reject(
+              new Error(
+                `no matching log line in ${timeoutMs} ms:\n${lines.join('\n')}\n${stderr.join('')}`,
+              ),
+            ),
+          ),
         timeoutMs,
       );
       const done = (settle: () => void) => {
