@@ -169,13 +169,22 @@ describe('session sweep (e2e)', () => {
     t.clock.advance(IDLE * S);
     expect(await sweep.sweepOnce()).toMatchObject({ expiredIdle: 1 });
 
-    const refused = await t.http().get('/sessions/current').auth(accessToken, { type: 'bearer' });
+    const refused = await t.http().get('/sessions').auth(accessToken, { type: 'bearer' });
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('SESSION_EXPIRED');
-    expect(await sessions().findOne({ _id: new Types.ObjectId(session.id) })).toMatchObject({
+    // The one route an expired session may still call shows what the sweep wrote down.
+    const current = await t.http().get('/sessions/current').auth(accessToken, { type: 'bearer' });
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({
+      id: session.id,
+      valid: false,
       state: 'expired',
       endReason: 'idle_timeout',
     });
+    const stored = await sessions().findOne({ _id: new Types.ObjectId(session.id) });
+    expect(stored).toMatchObject({ state: 'expired', endReason: 'idle_timeout' });
+    expect(stored!.expiredAt).toEqual(new Date(stored!.lastSeenAt.getTime() + IDLE * S));
+    expect(current.body.expiredAt).toBe(stored!.expiredAt.toISOString());
   });
 
   it('runs on SWEEP_CRON without overlapping itself, and not at all when disabled', async () => {
@@ -186,14 +195,12 @@ describe('session sweep (e2e)', () => {
       expect(job.isActive).toBe(true);
       expect(job.waitForCompletion).toBe(true);
 
-      await on.connection
-        .collection('sessions')
-        .insertOne(
-          sessionDoc({
-            lastSeenAt: new Date(on.clock.nowMs() - IDLE * S),
-            expiresAt: new Date(on.clock.nowMs() + S),
-          }),
-        );
+      await on.connection.collection('sessions').insertOne(
+        sessionDoc({
+          lastSeenAt: new Date(on.clock.nowMs() - IDLE * S),
+          expiresAt: new Date(on.clock.nowMs() + S),
+        }),
+      );
       await job.fireOnTick();
       expect(await on.connection.collection('sessions').findOne()).toMatchObject({
         state: 'expired',

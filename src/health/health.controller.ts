@@ -1,4 +1,11 @@
-import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpStatus,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -25,7 +32,9 @@ export class HealthController {
    */
   @Get()
   @Public()
-  @HealthCheck({ swaggerDocumentation: false })
+  @HealthCheck({ swaggerDocumentation: false, noCache: false })
+  // A cached answer would hide an outage from the load balancer.
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Liveness and readiness',
     description:
