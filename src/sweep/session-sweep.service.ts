@@ -13,6 +13,14 @@ import { classifyExpiry, sweepFilters } from './sweep-filters';
 
 export const SWEEP_LEASE = 'session-sweep';
 
+/**
+ * After each batch the sweep rests as long as the batch took (capped), so it never takes more
+ * than about half of the database's attention from live requests, whatever the database's
+ * speed; a backlog is worked off at half speed rather than at the expense of latency.
+ */
+const REST_PER_BATCH_TIME = 1;
+const MAX_REST_MS = 1000;
+
 export interface SweepResult {
   /** Active sessions marked expired because they went unused for the idle timeout. */
   expiredIdle: number;
@@ -42,8 +50,8 @@ type Candidate = { _id: Types.ObjectId; expiresAt: Date; lastSeenAt: Date };
 /**
  * Expires sessions past their idle or absolute deadline and deletes ended ones past retention.
  * Work happens in batches of SWEEP_BATCH_SIZE ids, each one select and one bulk write that
- * re-checks the condition (a session touched in between is left alone), yielding to the event
- * loop between batches so that request handling interleaves with a long sweep. Only the holder
+ * re-checks the condition (a session touched in between is left alone), resting between
+ * batches so that requests interleave with a long sweep instead of queueing behind it. Only the holder
  * of the cluster-wide lease sweeps, and one instance never runs two sweeps at once.
  */
 @Injectable()
@@ -118,6 +126,7 @@ export class SessionSweepService {
     const limit = this.sweepCfg.batchSize;
 
     for (;;) {
+      const batchStarted = performance.now();
       const batch = await this.sessions
         .find(filters.expirable, { _id: 1, expiresAt: 1, lastSeenAt: 1 })
         .limit(limit)
@@ -156,7 +165,7 @@ export class SessionSweepService {
       result.expiredAbsolute += abs?.modifiedCount ?? 0;
       result.expiredIdle += idl?.modifiedCount ?? 0;
       this.cache.invalidateMany(batch.map((s) => String(s._id)));
-      const stop = await this.between(ttlMs);
+      const stop = await this.between(ttlMs, batchStarted);
       if (stop) {
         result.aborted = stop;
         return;
@@ -169,6 +178,7 @@ export class SessionSweepService {
     }
 
     for (;;) {
+      const batchStarted = performance.now();
       const ids = (
         await this.sessions.find(filters.deletable, { _id: 1 }).limit(limit).lean<Candidate[]>()
       ).map((s) => s._id);
@@ -179,7 +189,7 @@ export class SessionSweepService {
       });
       result.batches += 1;
       result.deleted += deletedCount;
-      const stop = await this.between(ttlMs);
+      const stop = await this.between(ttlMs, batchStarted);
       if (stop) {
         result.aborted = stop;
         return;
@@ -189,11 +199,12 @@ export class SessionSweepService {
   }
 
   /**
-   * Between batches: lets queued requests run, then renews the lease. Returns why the run must
-   * stop, if it must.
+   * Between batches: rests (see REST_PER_BATCH_TIME), then renews the lease. Returns why the run
+   * must stop, if it must.
    */
-  private async between(ttlMs: number): Promise<SweepResult['aborted']> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  private async between(ttlMs: number, batchStarted: number): Promise<SweepResult['aborted']> {
+    const restMs = Math.min(MAX_REST_MS, (performance.now() - batchStarted) * REST_PER_BATCH_TIME);
+    await new Promise<void>((resolve) => setTimeout(resolve, restMs));
     if (this.stopping) return 'shutting-down';
     if (!(await this.leases.tryAcquire(SWEEP_LEASE, this.holderId, ttlMs))) return 'lease-lost';
     return undefined;

@@ -145,31 +145,45 @@ export class CollectionIndex {
 
   /**
    * `_id` keys of documents whose indexed fields equal one of the given values per field, or
-   * undefined when this index cannot answer (only the leading fields given).
+   * undefined when this index cannot answer (only the leading fields given). Lazy, so a caller
+   * that needs only the first few matches (a `limit`) does not pay for every holder of a
+   * common value.
    */
-  lookup(valuesPerField: unknown[][]): Set<string> | undefined {
-    const ids = new Set<string>();
+  lookup(valuesPerField: unknown[][]): Iterable<string> | undefined {
+    let holders: (Set<string> | undefined)[];
     if (valuesPerField.length === this.fields.length) {
       let combos: unknown[][] = [[]];
       for (const values of valuesPerField) {
         combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
       }
-      for (const combo of combos)
-        this.entries.get(compoundKey(combo))?.forEach((id) => ids.add(id));
-      return ids;
+      holders = combos.map((combo) => this.entries.get(compoundKey(combo)));
+    } else if (valuesPerField.length === 1 && this.leading) {
+      holders = valuesPerField[0].map((value) => this.leading!.get(valueKey(value)));
+    } else {
+      return undefined;
     }
-    if (valuesPerField.length === 1 && this.leading) {
-      for (const value of valuesPerField[0]) {
-        this.leading.get(valueKey(value))?.forEach((id) => ids.add(id));
-      }
-      return ids;
-    }
-    return undefined;
+    return distinct(holders.filter((set): set is Set<string> => set !== undefined));
   }
 
   clear(): void {
     this.entries.clear();
     this.leading?.clear();
+  }
+}
+
+/** Each id once, in the order the sets hold them (a multikey document may sit in several). */
+function* distinct(sets: Set<string>[]): Generator<string> {
+  if (sets.length === 1) {
+    yield* sets[0];
+    return;
+  }
+  const seen = new Set<string>();
+  for (const set of sets) {
+    for (const id of set) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      yield id;
+    }
   }
 }
 

@@ -107,9 +107,16 @@ export class Collection {
       }
       if (perField.length === 0) continue;
       const idKeys = index.lookup(perField);
-      if (idKeys) return [...idKeys].map((id) => this.documents.get(id)).filter(isDefined);
+      if (idKeys) return this.byIdKeys(idKeys);
     }
     return this.documents.values();
+  }
+
+  private *byIdKeys(idKeys: Iterable<string>): Generator<StoredDocument> {
+    for (const idKey of idKeys) {
+      const doc = this.documents.get(idKey);
+      if (doc) yield doc;
+    }
   }
 
   /** Creates an index over the existing documents; fails without change on a duplicate. */
