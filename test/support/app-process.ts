@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-const DIST_MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
 export interface AppProcess {
   child: ChildProcess;
@@ -38,23 +37,24 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * The built app when `npm run build` is up to date (CI builds before testing), else the sources
- * through ts-node, so a test never runs stale code.
+ * Node arguments to run `src/<script>.ts`: its build when `npm run build` is up to date (CI
+ * builds before testing), else the source through ts-node, so a test never runs stale code.
  */
-function entry(): string[] {
+export function nodeArgsFor(script: string): string[] {
+  const built = join(ROOT, 'dist', 'src', `${script}.js`);
   const fresh =
-    existsSync(DIST_MAIN) &&
-    statSync(DIST_MAIN).mtimeMs >=
+    existsSync(built) &&
+    statSync(built).mtimeMs >=
       Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'config')));
   return fresh
-    ? [DIST_MAIN]
-    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
+    ? [built]
+    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', `${script}.ts`)];
 }
 
 /** Starts the service as `npm start` would, on a free port, and waits until it listens. */
 export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, entry(), {
+  const child = spawn(process.execPath, nodeArgsFor('main'), {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
