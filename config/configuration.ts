@@ -46,6 +46,11 @@ export const authConfig = registerAs('auth', () => {
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     adminUsername: e.ADMIN_USERNAME,
     adminPassword: e.ADMIN_PASSWORD,
+    passwordHash: {
+      memoryCost: e.PASSWORD_HASH_MEMORY_KIB,
+      timeCost: e.PASSWORD_HASH_TIME_COST,
+      parallelism: 1,
+    },
   };
 });
 

@@ -44,6 +44,19 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) })).not.toThrow();
   });
 
+  it('refuses password hashing below the OWASP minimum in production only', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) };
+    expect(() => validateEnv({ ...prod, PASSWORD_HASH_MEMORY_KIB: '1024' })).toThrow(
+      /PASSWORD_HASH_MEMORY_KIB/,
+    );
+    expect(() => validateEnv({ ...prod, PASSWORD_HASH_TIME_COST: '1' })).toThrow(
+      /PASSWORD_HASH_TIME_COST/,
+    );
+    expect(
+      validateEnv({ PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1' }),
+    ).toMatchObject({ PASSWORD_HASH_MEMORY_KIB: 1024, PASSWORD_HASH_TIME_COST: 1 });
+  });
+
   it('refuses an absolute timeout shorter than the idle timeout', () => {
     expect(() =>
       validateEnv({ SESSION_IDLE_TIMEOUT_SECONDS: '600', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '60' }),

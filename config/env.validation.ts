@@ -121,6 +121,20 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_RATE_LIMIT = 10;
 
+  /** argon2id memory cost in KiB (OWASP minimum 19456). Lower only for tests. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(4194304)
+  PASSWORD_HASH_MEMORY_KIB = 19456;
+
+  /** argon2id iterations (OWASP minimum 2 at 19 MiB). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  PASSWORD_HASH_TIME_COST = 2;
+
   @IsOptional()
   @IsString()
   CORS_ORIGINS = '';
@@ -169,6 +183,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     const secret = env.JWT_SECRET ?? '';
     if (secret.length < 32 || PLACEHOLDER_SECRETS.has(secret.toLowerCase())) {
       problems.push('JWT_SECRET: in production a secret of at least 32 characters is required');
+    }
+    if (env.PASSWORD_HASH_MEMORY_KIB < 19456 || env.PASSWORD_HASH_TIME_COST < 2) {
+      problems.push(
+        'PASSWORD_HASH_MEMORY_KIB/PASSWORD_HASH_TIME_COST: in production at least 19456 KiB and 2 iterations are required',
+      );
     }
   }
   if (problems.length) {

@@ -5,14 +5,18 @@ import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { OperationsModule } from './operations/operations.module';
+import { SessionModule } from './sessions/sessions.module';
 import { SweepModule } from './sweep/sweep.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
+    DatabaseModule,
+    SessionModule.forRoot(),
     OperationsModule,
     HealthModule,
     SweepModule,

@@ -1,17 +1,18 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigService } from '@nestjs/config';
 import helmet from 'helmet';
-import type { AppConfig } from '../config';
+import { appConfig, AppConfig } from '../config';
 import { GracefulShutdown } from './operations/graceful-shutdown';
 import { setupOpenApi } from './operations/openapi';
 
 /**
- * Express-level settings shared by main.ts and the e2e helper, so tests run the app exactly as
- * production does. Call before `init()`/`listen()`.
+ * Express-level settings shared by main.ts and the e2e tests, so both serve the same app.
+ * Call before `init()`/`listen()`.
  */
 export function configureApp(app: NestExpressApplication): void {
-  const config = app.get(ConfigService).getOrThrow<AppConfig>('app');
+  const config = app.get<AppConfig>(appConfig.KEY);
 
+  // `trust proxy` decides what `req.ip` (and so the session's recorded IP and the login rate
+  // limit key) is: only with TRUST_PROXY set does X-Forwarded-For count.
   app.set('trust proxy', config.trustProxy);
 
   // Security headers. The CSP is helmet's default (scripts from 'self' only; Swagger UI loads

@@ -1,8 +1,7 @@
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import type { AppConfig } from '../config';
+import { appConfig, AppConfig } from '../config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 
@@ -18,7 +17,7 @@ async function bootstrap(): Promise<void> {
   // process.exit(0) after the hooks, rather than re-raising the signal, so that a clean
   // shutdown exits with status 0 and pino has flushed its last lines.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  const { port } = app.get(ConfigService).getOrThrow<AppConfig>('app');
+  const { port } = app.get<AppConfig>(appConfig.KEY);
   await app.listen(port);
   logger.log(`nest-sessions listening on port ${port}`, 'Bootstrap');
 }

@@ -3,13 +3,18 @@ import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Model, Types } from 'mongoose';
+import { FilterQuery, Model, Types } from 'mongoose';
 import { sessionConfig, SessionConfig, sweepConfig, SweepConfig } from '../../config';
 import { Clock } from '../common/clock';
 import { SessionCache } from '../sessions/session-cache';
 import { Session } from '../sessions/schemas/session.schema';
 import { LeaseService } from './lease.service';
-import { classifyExpiry, sweepFilters } from './sweep-filters';
+import {
+  absoluteTimeoutFilter,
+  effectiveState,
+  idleTimeoutFilter,
+  pastDeadlineFilter,
+} from '../sessions/session-state';
 
 export const SWEEP_LEASE = 'session-sweep';
 
@@ -46,6 +51,36 @@ const emptyResult = (): SweepResult => ({
 });
 
 type Candidate = { _id: Types.ObjectId; expiresAt: Date; lastSeenAt: Date };
+
+/** Expired or ended sessions whose `expiredAt` is older than the retention period. */
+export function deletableFilter(now: Date, retentionSeconds: number): FilterQuery<Session> {
+  return {
+    state: { $in: ['expired', 'ended'] },
+    expiredAt: { $lte: new Date(now.getTime() - retentionSeconds * 1000) },
+  };
+}
+
+/** Splits overdue sessions by the deadline they reached first (as `effectiveState` decides). */
+function byReason(batch: Candidate[], now: Date, idleSeconds: number) {
+  const absolute: Types.ObjectId[] = [];
+  const idle: Types.ObjectId[] = [];
+  for (const s of batch) {
+    const eff = effectiveState(
+      {
+        state: 'active',
+        endReason: null,
+        expiredAt: null,
+        lastSeenAt: s.lastSeenAt,
+        expiresAt: s.expiresAt,
+      },
+      now,
+      idleSeconds,
+    );
+    if (eff.endReason === 'absolute_timeout') absolute.push(s._id);
+    else if (eff.endReason === 'idle_timeout') idle.push(s._id);
+  }
+  return { absolute, idle };
+}
 
 /**
  * Expires sessions past their idle or absolute deadline and deletes ended ones past retention.
@@ -121,22 +156,28 @@ export class SessionSweepService {
     // One instant for the whole run, so every batch applies the same deadlines.
     const now = this.clock.now();
     this.logger.debug({ msg: 'session sweep started', holder: this.holderId, now });
-    const idleMs = this.sessionCfg.idleTimeoutSeconds * 1000;
-    const filters = sweepFilters(now, idleMs, this.sessionCfg.retentionSeconds * 1000);
+    const idleSeconds = this.sessionCfg.idleTimeoutSeconds;
+    const idleMs = idleSeconds * 1000;
+    // The same conditions every reader applies (session-state.ts), so the sweep writes down
+    // exactly what the guard and the listings already treat as expired.
+    const expirable = pastDeadlineFilter(now, idleSeconds);
+    const absoluteFilter = absoluteTimeoutFilter(now);
+    const idleFilter = idleTimeoutFilter(now, idleSeconds);
+    const deletable = deletableFilter(now, this.sessionCfg.retentionSeconds);
     const limit = this.sweepCfg.batchSize;
 
     for (;;) {
       const batchStarted = performance.now();
       const batch = await this.sessions
-        .find(filters.expirable, { _id: 1, expiresAt: 1, lastSeenAt: 1 })
+        .find(expirable, { _id: 1, expiresAt: 1, lastSeenAt: 1 })
         .limit(limit)
         .lean<Candidate[]>();
       if (batch.length === 0) break;
-      const { absolute, idle } = classifyExpiry(batch, idleMs);
+      const { absolute, idle } = byReason(batch, now, idleSeconds);
       const [abs, idl] = await Promise.all([
         absolute.length
           ? this.sessions.updateMany(
-              { _id: { $in: absolute }, ...filters.absolute },
+              { _id: { $in: absolute }, ...absoluteFilter },
               // The recorded expiry is the deadline itself, not when the sweep noticed it.
               [
                 {
@@ -150,7 +191,7 @@ export class SessionSweepService {
             )
           : undefined,
         idle.length
-          ? this.sessions.updateMany({ _id: { $in: idle }, ...filters.idle }, [
+          ? this.sessions.updateMany({ _id: { $in: idle }, ...idleFilter }, [
               {
                 $set: {
                   state: 'expired',
@@ -180,12 +221,12 @@ export class SessionSweepService {
     for (;;) {
       const batchStarted = performance.now();
       const ids = (
-        await this.sessions.find(filters.deletable, { _id: 1 }).limit(limit).lean<Candidate[]>()
+        await this.sessions.find(deletable, { _id: 1 }).limit(limit).lean<Candidate[]>()
       ).map((s) => s._id);
       if (ids.length === 0) break;
       const { deletedCount } = await this.sessions.deleteMany({
         _id: { $in: ids },
-        ...filters.deletable,
+        ...deletable,
       });
       result.batches += 1;
       result.deleted += deletedCount;

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, Schema as MongooseSchema, Types } from 'mongoose';
 
 export const SESSION_STATES = ['active', 'expired', 'ended'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
@@ -26,7 +26,9 @@ export type EndReason = (typeof END_REASONS)[number];
   minimize: false,
 })
 export class Session {
-  @Prop({ type: Types.ObjectId, required: true })
+  // Schema.Types.ObjectId (not Types.ObjectId, which Mongoose reads as Mixed) so that queries
+  // cast a string id and match the stored ObjectId.
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true })
   userId: Types.ObjectId;
 
   /** Denormalised (usernames never change) so admin listings and exports need no join. */
@@ -65,10 +67,15 @@ export class Session {
   @Prop({ type: String, required: true })
   refreshHash: string;
 
-  /** SHA-256 of the token the last rotation replaced, for grace-window replay and reuse detection. */
-  @Prop({ type: String, default: null })
-  previousRefreshHash: string | null;
+  /**
+   * SHA-256 of the tokens earlier rotations replaced, newest first, capped at
+   * REFRESH_HISTORY_LENGTH: the newest may be replayed inside the grace window, and any of them
+   * presented otherwise is reuse (a token two rotations old is still recognised as stolen).
+   */
+  @Prop({ type: [String], default: [] })
+  refreshHistory: string[];
 
+  /** When the refresh token was last rotated (the grace window runs from here). */
   @Prop({ type: Date, default: null })
   rotatedAt: Date | null;
 
@@ -79,6 +86,8 @@ export class Session {
   createdAt: Date;
 }
 
+export const REFRESH_HISTORY_LENGTH = 5;
+
 export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
 
@@ -86,11 +95,8 @@ export const SessionSchema = SchemaFactory.createForClass(Session);
 SessionSchema.index({ userId: 1, state: 1, createdAt: -1 });
 // refresh: find the session a presented refresh token belongs to
 SessionSchema.index({ refreshHash: 1 });
-// refresh reuse: find the session whose previous token is presented again
-SessionSchema.index(
-  { previousRefreshHash: 1 },
-  { partialFilterExpression: { previousRefreshHash: { $type: 'string' } } },
-);
+// refresh reuse: find the session one of whose earlier tokens is presented again (multikey)
+SessionSchema.index({ refreshHistory: 1 });
 // admin export filtered by username and state, newest first
 SessionSchema.index({ username: 1, createdAt: -1 });
 // sweep: active sessions past their absolute or idle deadline

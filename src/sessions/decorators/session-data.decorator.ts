@@ -1,0 +1,40 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import type { SessionDataObject } from '../session-data';
+
+export const SESSION_DATA_KEY = 'sessions:data';
+/** Where SessionDataInterceptor puts the loaded data on the request. */
+export const SESSION_DATA_REF = Symbol('sessionData');
+
+/**
+ * The current session's data, loaded once per request. Mutate `data` in place, or replace
+ * `ref.data` / move `ref.expiresAt` through the handle; after the handler the interceptor
+ * persists it if (and only if) the data changed or the expiry moved.
+ */
+export interface SessionDataRef {
+  data: SessionDataObject;
+  expiresAt: Date;
+}
+
+type RequestWithData = Request & { [SESSION_DATA_REF]?: SessionDataRef };
+
+/**
+ * `@SessionData() data` gives the data object; `@SessionData('handle') ref` gives the
+ * SessionDataRef. Marks the handler so the (global) SessionDataInterceptor loads the data.
+ */
+export const SessionData = createParamDecorator(
+  (field: 'handle' | undefined, ctx: ExecutionContext) => {
+    const ref = ctx.switchToHttp().getRequest<RequestWithData>()[SESSION_DATA_REF];
+    if (!ref) {
+      throw new Error('@SessionData() needs SessionDataInterceptor (registered by SessionModule)');
+    }
+    return field === 'handle' ? ref : ref.data;
+  },
+  [
+    (target: object, key: string | symbol | undefined) => {
+      if (key === undefined) return;
+      const handler = (target as Record<string | symbol, unknown>)[key];
+      Reflect.defineMetadata(SESSION_DATA_KEY, true, handler as object);
+    },
+  ],
+);

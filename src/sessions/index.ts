@@ -1,0 +1,40 @@
+/** What other modules and apps use from the session module. */
+export { SessionModule } from './sessions.module';
+export type {
+  SessionHooks,
+  SessionModuleAsyncOptions,
+  SessionModuleOptions,
+  UpsertSessionErrorContext,
+} from './session-module.options';
+export { SessionsService, toSessionContext } from './sessions.service';
+export type { SessionLean } from './sessions.service';
+export { SessionCache } from './session-cache';
+export { SessionGuard } from './guards/session.guard';
+export { RolesGuard } from './guards/roles.guard';
+export { GroupsGuard } from './guards/groups.guard';
+export { SessionDataInterceptor } from './interceptors/session-data.interceptor';
+export { Public } from './decorators/public.decorator';
+export { Roles } from './decorators/roles.decorator';
+export { RequireGroups } from './decorators/require-groups.decorator';
+export { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { CurrentSession } from './decorators/current-session.decorator';
+export { SessionData } from './decorators/session-data.decorator';
+export type { SessionDataRef } from './decorators/session-data.decorator';
+export type {
+  AuthContext,
+  AuthUser,
+  AuthenticatedRequest,
+  SessionContext,
+} from './session-context';
+export { toSessionView, SessionView } from './session.view';
+export {
+  effectiveState,
+  liveSessionFilter,
+  pastDeadlineFilter,
+  absoluteTimeoutFilter,
+  idleTimeoutFilter,
+} from './session-state';
+export { getConnectionInfo } from './connection-info';
+export { runWaterfall } from './hooks';
+export type { WaterfallHook } from './hooks';

@@ -1,0 +1,163 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Put,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
+import { CurrentSession } from './decorators/current-session.decorator';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { SessionData, SessionDataRef } from './decorators/session-data.decorator';
+import { EndSessionsQuery, ListSessionsQuery, SessionIdParams } from './dto/sessions.query';
+import { CurrentSessionView, EndedCount, UpdateSessionDto } from './dto/update-session.dto';
+import type { AuthUser, SessionContext } from './session-context';
+import { assertSessionData, mergeSessionData, SessionDataObject } from './session-data';
+import { SessionView } from './session.view';
+import { SessionsService } from './sessions.service';
+
+const DATA_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'Free-form JSON object, at most 16 KiB serialized and 8 levels deep; keys may not start with "$", contain ".", or be __proto__/constructor/prototype',
+} as const;
+
+/** The caller's own sessions. Routes with fixed paths come before `:id`. */
+@ApiTags('sessions')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({
+  description: 'TOKEN_MISSING, TOKEN_INVALID, SESSION_EXPIRED, SESSION_ENDED',
+})
+@ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE' })
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({ summary: "List the caller's sessions, newest first" })
+  @ApiOkResponse({ type: [SessionView] })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  list(
+    @CurrentUser('id') userId: string,
+    @CurrentSession('id') sessionId: string,
+    @Query() query: ListSessionsQuery,
+  ): Promise<SessionView[]> {
+    return this.sessions.listOwn(userId, query.state, sessionId);
+  }
+
+  @Delete()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'End every other active session of the caller (scope=others)' })
+  @ApiOkResponse({ type: EndedCount })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: scope=others is required' })
+  async endOthers(
+    @CurrentUser('id') userId: string,
+    @CurrentSession('id') sessionId: string,
+    @Query() _query: EndSessionsQuery,
+  ): Promise<EndedCount> {
+    return { ended: await this.sessions.endOthers(userId, sessionId) };
+  }
+
+  @Get('current')
+  @AllowExpiredSession()
+  @ApiOperation({
+    summary: 'The current session and its user',
+    description: 'An expired (not ended) session may call this; it then shows valid: false.',
+  })
+  @ApiOkResponse({ type: CurrentSessionView })
+  async current(
+    @CurrentUser() user: AuthUser,
+    @CurrentSession() session: SessionContext,
+  ): Promise<CurrentSessionView> {
+    const doc = await this.sessions.getOwn(user.id, session.id);
+    const view = this.sessions.view(doc, session.id);
+    return { ...view, valid: view.state === 'active', user };
+  }
+
+  @Get('current/data')
+  @ApiOperation({ summary: "The current session's data ({} when none)" })
+  @ApiOkResponse({ schema: DATA_SCHEMA })
+  getData(@SessionData() data: SessionDataObject): SessionDataObject {
+    return data;
+  }
+
+  @Patch('current/data')
+  @ApiOperation({ summary: 'Merge into the data (JSON Merge Patch: a key set to null is removed)' })
+  @ApiBody({ schema: DATA_SCHEMA })
+  @ApiOkResponse({ schema: DATA_SCHEMA })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  patchData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
+    assertSessionData(body);
+    const merged = mergeSessionData(ref.data, body);
+    assertSessionData(merged);
+    ref.data = merged;
+    return merged;
+  }
+
+  @Put('current/data')
+  @ApiOperation({ summary: 'Replace the data' })
+  @ApiBody({ schema: DATA_SCHEMA })
+  @ApiOkResponse({ schema: DATA_SCHEMA })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  putData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
+    assertSessionData(body);
+    ref.data = body;
+    return body;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One of the caller’s sessions' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND (also for another user’s session)' })
+  async get(
+    @CurrentUser('id') userId: string,
+    @CurrentSession('id') sessionId: string,
+    @Param() params: SessionIdParams,
+  ): Promise<SessionView> {
+    return this.sessions.view(await this.sessions.getOwn(userId, params.id), sessionId);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Label one of the caller’s sessions' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  async label(
+    @CurrentUser('id') userId: string,
+    @CurrentSession('id') sessionId: string,
+    @Param() params: SessionIdParams,
+    @Body() body: UpdateSessionDto,
+  ): Promise<SessionView> {
+    const doc = await this.sessions.labelOwn(userId, params.id, body.label);
+    return this.sessions.view(doc, sessionId);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End one of the caller’s sessions (sign out another device)' })
+  @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  async end(@CurrentUser('id') userId: string, @Param() params: SessionIdParams): Promise<void> {
+    await this.sessions.endOwn(userId, params.id);
+  }
+}

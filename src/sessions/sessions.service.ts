@@ -1,0 +1,510 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Request } from 'express';
+import { FilterQuery, Model, Types } from 'mongoose';
+import { authConfig, AuthConfig, sessionConfig, SessionConfig } from '../../config';
+import { ApiException, forbidden, notFound, unauthorized } from '../common/api.exception';
+import { Clock } from '../common/clock';
+import { ErrorCode } from '../common/error-codes';
+import { UsersService } from '../users/users.service';
+import { getConnectionInfo } from './connection-info';
+import type { TokenResponse } from './dto/token-response.dto';
+import { runWaterfall } from './hooks';
+import { EndReason, REFRESH_HISTORY_LENGTH, Session, SessionState } from './schemas/session.schema';
+import { SessionCache } from './session-cache';
+import type { AuthContext, AuthUser, SessionContext } from './session-context';
+import {
+  SESSION_MODULE_OPTIONS,
+  SessionModuleOptions,
+  UpsertSessionErrorContext,
+} from './session-module.options';
+import {
+  EffectiveState,
+  effectiveState,
+  effectiveStateFilter,
+  liveSessionFilter,
+} from './session-state';
+import { SessionRecord, SessionView, toSessionView } from './session.view';
+import { AccessClaims, TokenService } from './token.service';
+
+/** A session as read with `.lean()`. */
+export type SessionLean = Session & { _id: Types.ObjectId };
+
+const uniq = (values: string[]) => [...new Set(values)];
+
+/**
+ * Everything that creates, checks or changes sessions. Every state change is one conditional
+ * write on a single document (or one `updateMany` on a known id list), and every change made
+ * here drops the session from this instance's cache.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectModel(Session.name) readonly model: Model<Session>,
+    private readonly users: UsersService,
+    private readonly tokens: TokenService,
+    private readonly cache: SessionCache,
+    private readonly clock: Clock,
+    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
+    @Inject(authConfig.KEY) private readonly authCfg: AuthConfig,
+    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
+  ) {}
+
+  /** The contract's Session object with the effective state as of now. */
+  view(doc: SessionRecord, currentSessionId?: string | null): SessionView {
+    return toSessionView(doc, currentSessionId, {
+      now: this.clock.now(),
+      idleTimeoutSeconds: this.config.idleTimeoutSeconds,
+    });
+  }
+
+  // ---------------------------------------------------------------- login, refresh, reauth
+
+  async login(
+    user: AuthUser,
+    input: { groups?: string[]; label?: string },
+    request: Request,
+  ): Promise<TokenResponse> {
+    const groups = this.checkGroups(user, input.groups ?? []);
+    const now = this.clock.now();
+    const { ip, userAgent } = getConnectionInfo(request);
+    const secret = await this.tokens.secretFor(request);
+    const refreshToken = this.tokens.newRefreshToken();
+    let doc: SessionLean;
+    try {
+      const created = await new this.model({
+        userId: new Types.ObjectId(user.id),
+        username: user.username,
+        groups,
+        ip,
+        userAgent,
+        label: input.label ?? null,
+        state: 'active',
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(now.getTime() + this.config.absoluteTimeoutSeconds * 1000),
+        refreshHash: this.tokens.hashRefresh(refreshToken),
+        refreshHistory: [],
+        rotatedAt: null,
+        data: {},
+        // createdAt comes from the injected clock, not Mongoose's own.
+      }).save({ timestamps: false });
+      doc = created.toObject() as SessionLean;
+    } catch (error) {
+      throw await this.upsertError(error, 'login', request);
+    }
+    await this.evictOverLimit(user.id, now);
+    return this.respond(doc, refreshToken, secret, now, request);
+  }
+
+  /**
+   * Rotates the refresh token. The winning request swaps the hash in one conditional update;
+   * a request that loses the race (or a tab replaying the same token within the grace window)
+   * finds the token as the newest history entry and answers with the same derived pair, so a
+   * session never forks into two live token pairs. Any other replay of an old token revokes
+   * the session.
+   */
+  async refresh(presented: string, request: Request): Promise<TokenResponse> {
+    const now = this.clock.now();
+    const secret = await this.tokens.secretFor(request);
+    const hash = this.tokens.hashRefresh(presented);
+    const next = this.tokens.successorOf(presented, secret);
+    let doc: SessionLean | null;
+    try {
+      doc = await this.model
+        .findOneAndUpdate(
+          { refreshHash: hash, ...this.liveFilter(now) },
+          {
+            $set: { refreshHash: this.tokens.hashRefresh(next), rotatedAt: now, lastSeenAt: now },
+            $push: {
+              refreshHistory: { $each: [hash], $position: 0, $slice: REFRESH_HISTORY_LENGTH },
+            },
+          },
+          { new: true },
+        )
+        .lean<SessionLean>();
+    } catch (error) {
+      throw await this.upsertError(error, 'refresh', request);
+    }
+    if (doc) {
+      this.cache.invalidate(String(doc._id));
+      return this.respond(doc, next, secret, now, request);
+    }
+    return this.refreshNotRotated(presented, hash, next, secret, now, request);
+  }
+
+  private async refreshNotRotated(
+    presented: string,
+    hash: string,
+    next: string,
+    secret: string,
+    now: Date,
+    request: Request,
+  ): Promise<TokenResponse> {
+    const doc = await this.model
+      .findOne({ $or: [{ refreshHash: hash }, { refreshHistory: hash }] })
+      .lean<SessionLean>();
+    if (!doc) {
+      throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
+    }
+    const { eff } = await this.settle(doc, now);
+    if (eff.state !== 'active') throw this.notLive(eff, true);
+    if (doc.refreshHash === hash) {
+      // Live and current, yet the rotation did not match: a concurrent reauth replaced it.
+      throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
+    }
+    const graceMs = this.authCfg.refreshReuseGraceSeconds * 1000;
+    const replay =
+      doc.refreshHistory[0] === hash &&
+      doc.rotatedAt !== null &&
+      now.getTime() - doc.rotatedAt.getTime() < graceMs &&
+      this.tokens.sameHash(doc.refreshHash, this.tokens.hashRefresh(next));
+    if (replay) {
+      // The access token is re-signed as of the rotation, so it is byte-identical.
+      return this.respond(doc, next, secret, doc.rotatedAt!, request);
+    }
+    await this.model.updateOne(
+      { _id: doc._id, state: 'active' },
+      { $set: { state: 'ended', endReason: 'refresh_reuse', expiredAt: now } },
+    );
+    this.cache.invalidate(String(doc._id));
+    throw unauthorized(
+      ErrorCode.REFRESH_TOKEN_REUSED,
+      'A used refresh token was presented again; the session has been revoked',
+    );
+  }
+
+  /** Confirms the password on the current session, optionally switches groups, issues new tokens. */
+  async reauth(
+    auth: AuthContext,
+    input: { password: string; groups?: string[] },
+    request: Request,
+  ): Promise<TokenResponse> {
+    const user = await this.users.verifyPasswordById(auth.user.id, input.password);
+    if (!user) throw this.invalidCredentials();
+    const groups = input.groups === undefined ? undefined : this.checkGroups(user, input.groups);
+    const now = this.clock.now();
+    const secret = await this.tokens.secretFor(request);
+    const refreshToken = this.tokens.newRefreshToken();
+    let doc: SessionLean | null;
+    try {
+      doc = await this.model
+        .findOneAndUpdate(
+          { _id: auth.session.id, userId: auth.user.id, ...this.liveFilter(now) },
+          {
+            $set: {
+              refreshHash: this.tokens.hashRefresh(refreshToken),
+              // Tokens from before the reauth are simply invalid now, not "reuse".
+              refreshHistory: [],
+              rotatedAt: now,
+              lastSeenAt: now,
+              ...(groups ? { groups } : {}),
+            },
+          },
+          { new: true },
+        )
+        .lean<SessionLean>();
+    } catch (error) {
+      throw await this.upsertError(error, 'reauth', request);
+    }
+    this.cache.invalidate(auth.session.id);
+    if (!doc) {
+      const current = await this.model.findById(auth.session.id).lean<SessionLean>();
+      if (!current) throw this.sessionGone();
+      throw this.notLive((await this.settle(current, now)).eff, false);
+    }
+    return this.respond(doc, refreshToken, secret, now, request);
+  }
+
+  invalidCredentials(): ApiException {
+    return unauthorized(ErrorCode.INVALID_CREDENTIALS, 'Invalid username or password');
+  }
+
+  // ---------------------------------------------------------------- the per-request check
+
+  /**
+   * The live session behind an access token, from the cache when possible. The idle and
+   * absolute deadlines are checked against the clock on every call, cached or not; lastSeenAt
+   * is written only when it is at least a minute old.
+   */
+  async authenticate(claims: AccessClaims, allowExpired: boolean): Promise<AuthContext> {
+    const now = this.clock.now();
+    const cached = this.cache.get(claims.sid);
+    if (cached && cached.user.id === claims.sub) {
+      const eff = effectiveState(
+        { ...cached.session, endReason: null, expiredAt: null },
+        now,
+        this.config.idleTimeoutSeconds,
+      );
+      if (eff.state === 'active') return this.touch(cached, now, claims, allowExpired);
+      this.cache.invalidate(claims.sid);
+    }
+    return this.load(claims, allowExpired, now, true);
+  }
+
+  private async load(
+    claims: AccessClaims,
+    allowExpired: boolean,
+    now: Date,
+    mayTouch: boolean,
+  ): Promise<AuthContext> {
+    const found = Types.ObjectId.isValid(claims.sid)
+      ? await this.model.findById(claims.sid).lean<SessionLean>()
+      : null;
+    if (!found || String(found.userId) !== claims.sub) throw this.sessionGone();
+    const { doc, eff } = await this.settle(found, now);
+    if (eff.state === 'ended') throw this.notLive(eff, false);
+    if (eff.state === 'expired' && !allowExpired) throw this.notLive(eff, false);
+    const user = await this.users.findById(claims.sub);
+    if (!user) throw this.sessionGone();
+    const context: AuthContext = { user, session: toSessionContext(doc, eff.state) };
+    if (eff.state !== 'active') return context;
+    if (!mayTouch) {
+      this.cache.set(claims.sid, context);
+      return context;
+    }
+    const touched = await this.touch(context, now, claims, allowExpired);
+    if (touched === context) this.cache.set(claims.sid, context);
+    return touched;
+  }
+
+  /** Writes lastSeenAt when it is stale; the write is conditional so it never revives a session. */
+  private async touch(
+    context: AuthContext,
+    now: Date,
+    claims: AccessClaims,
+    allowExpired: boolean,
+  ): Promise<AuthContext> {
+    const staleMs = this.config.lastSeenWriteIntervalSeconds * 1000;
+    if (now.getTime() - context.session.lastSeenAt.getTime() < staleMs) return context;
+    const live = this.liveFilter(now);
+    const result = await this.model.updateOne(
+      {
+        _id: context.session.id,
+        state: 'active',
+        expiresAt: live.expiresAt,
+        lastSeenAt: { ...live.lastSeenAt, $lt: new Date(now.getTime() - staleMs) },
+      },
+      { $set: { lastSeenAt: now } },
+    );
+    if (result.modifiedCount === 0) {
+      // Changed elsewhere (ended, expired, or touched by another instance): read it again.
+      this.cache.invalidate(context.session.id);
+      return this.load(claims, allowExpired, now, false);
+    }
+    const touched: AuthContext = {
+      user: context.user,
+      session: { ...context.session, lastSeenAt: now },
+    };
+    this.cache.set(context.session.id, touched);
+    return touched;
+  }
+
+  /**
+   * The effective state of a freshly read document; a stored-active session past a deadline is
+   * written down as expired with one conditional update (re-read once if that update lost).
+   */
+  private async settle(
+    doc: SessionLean,
+    now: Date,
+  ): Promise<{ doc: SessionLean; eff: EffectiveState }> {
+    const eff = effectiveState(doc, now, this.config.idleTimeoutSeconds);
+    if (!eff.needsWrite) return { doc, eff };
+    this.cache.invalidate(String(doc._id));
+    const deadline: FilterQuery<Session> =
+      eff.endReason === 'absolute_timeout'
+        ? { expiresAt: { $lte: now } }
+        : {
+            lastSeenAt: {
+              $lte: new Date(now.getTime() - this.config.idleTimeoutSeconds * 1000),
+            },
+          };
+    const written = await this.model
+      .findOneAndUpdate(
+        { _id: doc._id, state: 'active', ...deadline },
+        { $set: { state: 'expired', endReason: eff.endReason, expiredAt: eff.expiredAt } },
+        { new: true },
+      )
+      .lean<SessionLean>();
+    if (written) return { doc: written, eff: { ...eff, needsWrite: false } };
+    const fresh = await this.model.findById(doc._id).lean<SessionLean>();
+    if (!fresh) return { doc, eff };
+    return { doc: fresh, eff: effectiveState(fresh, now, this.config.idleTimeoutSeconds) };
+  }
+
+  // ---------------------------------------------------------------- ending sessions
+
+  /**
+   * Ends every active session matching `filter` with one bounded update and drops them from
+   * the cache; returns how many changed. For admin and sweep code as much as for users.
+   */
+  async endSessions(
+    filter: FilterQuery<Session>,
+    reason: EndReason,
+    state: Exclude<SessionState, 'active'>,
+  ): Promise<number> {
+    const now = this.clock.now();
+    const targets = await this.model
+      .find({ ...filter, state: 'active' })
+      .select({ _id: 1 })
+      .lean<{ _id: Types.ObjectId }[]>();
+    if (!targets.length) return 0;
+    const ids = targets.map((t) => t._id);
+    const result = await this.model.updateMany(
+      { _id: { $in: ids }, state: 'active' },
+      { $set: { state, endReason: reason, expiredAt: now } },
+    );
+    this.cache.invalidateMany(ids.map(String));
+    return result.modifiedCount;
+  }
+
+  /** Signs the session out (logout): ended, `endReason: logout`. Already not active: no-op. */
+  async logout(sessionId: string): Promise<void> {
+    await this.endSessions({ _id: sessionId }, 'logout', 'ended');
+  }
+
+  /** Ends one of the caller's sessions; 404 when it is not theirs. */
+  async endOwn(userId: string, sessionId: string): Promise<void> {
+    const ended = await this.endSessions({ _id: sessionId, userId }, 'logout', 'ended');
+    if (ended) return;
+    if (!(await this.model.exists({ _id: sessionId, userId }))) throw notFound('No such session');
+  }
+
+  /** Ends every other live session of the caller; returns how many. */
+  endOthers(userId: string, currentSessionId: string): Promise<number> {
+    return this.endSessions(
+      { userId, _id: { $ne: currentSessionId }, ...this.liveFilter(this.clock.now()) },
+      'logout',
+      'ended',
+    );
+  }
+
+  // ---------------------------------------------------------------- own sessions
+
+  async listOwn(
+    userId: string,
+    state: SessionState | 'all',
+    currentSessionId: string,
+  ): Promise<SessionView[]> {
+    const docs = await this.model
+      .find({
+        userId,
+        ...effectiveStateFilter(state, this.clock.now(), this.config.idleTimeoutSeconds),
+      })
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<SessionLean[]>();
+    return docs.map((d) => this.view(d, currentSessionId));
+  }
+
+  async getOwn(userId: string, sessionId: string): Promise<SessionLean> {
+    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
+    if (!doc) throw notFound('No such session');
+    return doc;
+  }
+
+  async labelOwn(userId: string, sessionId: string, label: string | null): Promise<SessionLean> {
+    const doc = await this.model
+      .findOneAndUpdate({ _id: sessionId, userId }, { $set: { label } }, { new: true })
+      .lean<SessionLean>();
+    if (!doc) throw notFound('No such session');
+    return doc;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private liveFilter(now: Date) {
+    return liveSessionFilter(now, this.config.idleTimeoutSeconds) as {
+      state: 'active';
+      expiresAt: { $gt: Date };
+      lastSeenAt: { $gt: Date };
+    };
+  }
+
+  /** The requested groups, deduplicated, if the user belongs to every one (403 otherwise). */
+  private checkGroups(user: AuthUser, requested: string[]): string[] {
+    const groups = uniq(requested);
+    const missing = groups.filter((g) => !user.groups.includes(g));
+    if (missing.length) {
+      throw forbidden(`Not a member of: ${missing.join(', ')}`, ErrorCode.GROUP_FORBIDDEN);
+    }
+    return groups;
+  }
+
+  /** Above SESSION_MAX_PER_USER live sessions, the oldest are expired (`evicted`). */
+  private async evictOverLimit(userId: string, now: Date): Promise<void> {
+    const max = this.config.maxPerUser;
+    if (max <= 0) return;
+    const surplus = await this.model
+      .find({ userId, ...this.liveFilter(now) })
+      .sort({ createdAt: -1, _id: -1 })
+      .skip(max)
+      .select({ _id: 1 })
+      .lean<{ _id: Types.ObjectId }[]>();
+    if (surplus.length) {
+      await this.endSessions({ _id: { $in: surplus.map((s) => s._id) } }, 'evicted', 'expired');
+    }
+  }
+
+  private async respond(
+    doc: SessionLean,
+    refreshToken: string,
+    secret: string,
+    issuedAt: Date,
+    request: Request,
+  ): Promise<TokenResponse> {
+    const sid = String(doc._id);
+    const body: TokenResponse = {
+      accessToken: this.tokens.signAccess(
+        { sub: String(doc.userId), sid },
+        secret,
+        Math.floor(issuedAt.getTime() / 1000),
+      ),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.accessTokenTtlSeconds,
+      session: this.view(doc, sid),
+    };
+    return runWaterfall(this.options.hooks?.onRefreshTokens, body, request);
+  }
+
+  private async upsertError(
+    error: unknown,
+    operation: UpsertSessionErrorContext['operation'],
+    request: Request,
+  ): Promise<unknown> {
+    return runWaterfall(this.options.hooks?.onUpsertSessionError, error, {
+      operation,
+      request,
+    });
+  }
+
+  /** The 401 for a session that is not live; refresh reports revocation for reuse as such. */
+  private notLive(eff: EffectiveState, refreshing: boolean): ApiException {
+    if (refreshing && eff.endReason === 'refresh_reuse') {
+      return unauthorized(
+        ErrorCode.REFRESH_TOKEN_REUSED,
+        'The session was revoked because a refresh token was used twice',
+      );
+    }
+    if (eff.state === 'ended') {
+      return unauthorized(ErrorCode.SESSION_ENDED, 'The session was signed out');
+    }
+    return unauthorized(ErrorCode.SESSION_EXPIRED, `The session has expired (${eff.endReason})`);
+  }
+
+  private sessionGone(): ApiException {
+    return unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
+  }
+}
+
+export function toSessionContext(doc: SessionLean, state: SessionState): SessionContext {
+  return {
+    id: String(doc._id),
+    userId: String(doc.userId),
+    groups: [...doc.groups],
+    state,
+    createdAt: doc.createdAt,
+    lastSeenAt: doc.lastSeenAt,
+    expiresAt: doc.expiresAt,
+  };
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Request } from 'express';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { authConfig, AuthConfig } from '../../config';
+import { unauthorized } from '../common/api.exception';
+import { ErrorCode } from '../common/error-codes';
+import { SESSION_MODULE_OPTIONS, SessionModuleOptions } from './session-module.options';
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+}
+
+/** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
+const MAX_CACHED_KEYS = 1000;
+
+/**
+ * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`) and refresh tokens
+ * (256 random bits, opaque, stored only as SHA-256). Token successors on rotation are derived,
+ * not random: `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window
+ * maps to the very pair the first rotation issued, on any instance, with only hashes stored.
+ */
+@Injectable()
+export class TokenService {
+  private readonly keys = new Map<string, { signing: KeyObject; rotation: Buffer }>();
+
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
+  ) {}
+
+  get accessTokenTtlSeconds(): number {
+    return this.config.accessTokenTtlSeconds;
+  }
+
+  /** The secret for this request: the `getTokenSecret` hook, else JWT_SECRET. */
+  secretFor(request: Request): string | Promise<string> {
+    return this.options.getTokenSecret
+      ? this.options.getTokenSecret(request)
+      : this.config.jwtSecret;
+  }
+
+  signAccess(claims: AccessClaims, secret: string, issuedAtSeconds: number): string {
+    return this.jwt.sign(
+      { sub: claims.sub, sid: claims.sid, typ: 'access', iat: issuedAtSeconds },
+      {
+        // jsonwebtoken takes a KeyObject; @nestjs/jwt's types only name string | Buffer.
+        secret: this.keysFor(secret).signing as unknown as string,
+        algorithm: 'HS256',
+        expiresIn: this.config.accessTokenTtlSeconds,
+      },
+    );
+  }
+
+  /** Verifies signature (HS256 only, so `alg: none` is refused), expiry against `nowMs`, and type. */
+  verifyAccess(token: string, secret: string, nowMs: number): AccessClaims {
+    let payload: Record<string, unknown>;
+    try {
+      payload = this.jwt.verify<Record<string, unknown>>(token, {
+        secret: this.keysFor(secret).signing as unknown as string,
+        algorithms: ['HS256'],
+        clockTimestamp: Math.floor(nowMs / 1000),
+      });
+    } catch {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+    }
+    const { sub, sid, typ } = payload;
+    if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
+      throw unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+    }
+    return { sub, sid };
+  }
+
+  newRefreshToken(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** The token that replaces `presented` on rotation; the same for the same input, always. */
+  successorOf(presented: string, secret: string): string {
+    return createHmac('sha256', this.keysFor(secret).rotation)
+      .update(presented)
+      .digest('base64url');
+  }
+
+  hashRefresh(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+
+  /** Constant-time comparison of two hex hashes. */
+  sameHash(a: string, b: string): boolean {
+    const x = Buffer.from(a, 'hex');
+    const y = Buffer.from(b, 'hex');
+    return x.length === y.length && timingSafeEqual(x, y);
+  }
+
+  private keysFor(secret: string) {
+    let keys = this.keys.get(secret);
+    if (!keys) {
+      if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
+      keys = {
+        signing: createSecretKey(Buffer.from(secret, 'utf8')),
+        rotation: Buffer.from(
+          hkdfSync('sha256', secret, Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
+        ),
+      };
+      this.keys.set(secret, keys);
+    }
+    return keys;
+  }
+}

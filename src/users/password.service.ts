@@ -1,0 +1,37 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import * as argon2 from 'argon2';
+import { randomBytes } from 'node:crypto';
+import { authConfig, AuthConfig } from '../../config';
+
+/** argon2id hashing with the configured cost; verification of unknown users costs the same. */
+@Injectable()
+export class PasswordService implements OnModuleInit {
+  private dummyHash: string;
+
+  constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {}
+
+  async onModuleInit(): Promise<void> {
+    // Verified against when the user does not exist, so that "no such user" takes as long as
+    // "wrong password" and the answer time does not reveal which usernames exist.
+    this.dummyHash = await this.hash(randomBytes(16).toString('hex'));
+  }
+
+  hash(password: string): Promise<string> {
+    return argon2.hash(password, {
+      type: argon2.argon2id,
+      memoryCost: this.config.passwordHash.memoryCost,
+      timeCost: this.config.passwordHash.timeCost,
+      parallelism: this.config.passwordHash.parallelism,
+    });
+  }
+
+  /** Verifies `password` against `hash`, or against a dummy hash when there is none. */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
+    try {
+      const ok = await argon2.verify(hash ?? this.dummyHash, password);
+      return ok && hash != null;
+    } catch {
+      return false;
+    }
+  }
+}

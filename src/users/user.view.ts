@@ -1,0 +1,19 @@
+import type { Types } from 'mongoose';
+import type { AuthUser } from '../sessions/session-context';
+
+export interface UserRecord {
+  _id: Types.ObjectId | string;
+  username: string;
+  roles?: string[];
+  groups?: string[];
+}
+
+/** `{ id, username, roles, groups }`: the only shape a user leaves the service in. */
+export function toUserView(user: UserRecord): AuthUser {
+  return {
+    id: String(user._id),
+    username: user.username,
+    roles: [...(user.roles ?? [])],
+    groups: [...(user.groups ?? [])],
+  };
+}

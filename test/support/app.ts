@@ -1,0 +1,121 @@
+import type { Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Test } from '@nestjs/testing';
+import type { Connection } from 'mongoose';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { Clock, ManualClock } from '../../src/common/clock';
+import { UsersService } from '../../src/users/users.service';
+import { startTestDatabase, TestDatabase } from './database';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** A supertest agent on the app's HTTP server. */
+  http: () => ReturnType<typeof request>;
+  clock: ManualClock;
+  connection: Connection;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * Test defaults: cheap argon2 (the production cost makes suites crawl on shared cores), a high
+ * login rate limit (tests that log in a lot must not be throttled by accident; the limit has
+ * its own test), a fixed secret, quiet logs, and no scheduled sweep (it would change sessions
+ * under a test at a real-time minute boundary; the sweep's own tests turn it on or call it).
+ */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  JWT_SECRET: 'test-secret-0123456789-0123456789-abcdef',
+  PASSWORD_HASH_MEMORY_KIB: '1024',
+  PASSWORD_HASH_TIME_COST: '1',
+  LOGIN_RATE_LIMIT: '1000',
+  SWEEP_ENABLED: 'false',
+};
+
+/**
+ * Builds the real AppModule on a fresh test database with env overrides applied (restored
+ * afterwards) and the Clock replaced by a ManualClock. Pass `options.db` to run on a database
+ * you manage yourself (e.g. one you stop and restart); `close()` then leaves it alone. Pass
+ * `options.module` to build another root module (e.g. one importing SessionModule with hooks).
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { db?: TestDatabase; module?: Type<unknown> } = {},
+): Promise<TestApp> {
+  const db = options.db ?? (await startTestDatabase());
+  const overrides = { ...TEST_ENV, ...env, MONGODB_URI: db.uri };
+  const saved = new Map<string, string | undefined>();
+  for (const [key, value] of Object.entries(overrides)) {
+    saved.set(key, process.env[key]);
+    process.env[key] = value;
+  }
+  const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
+  let app: NestExpressApplication;
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [options.module ?? AppModule] })
+      .overrideProvider(Clock)
+      .useValue(clock)
+      .compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    configureApp(app);
+    await app.init();
+  } catch (error) {
+    if (!options.db) await db.stop();
+    throw error;
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+  const server = app.getHttpServer();
+  return {
+    app,
+    http: () => request(server),
+    clock,
+    connection: app.get<Connection>(getConnectionToken()),
+    db,
+    close: async () => {
+      await app.close();
+      if (!options.db) await db.stop();
+    },
+  };
+}
+
+export async function createUser(
+  t: TestApp,
+  u: { username: string; password: string; roles?: string[]; groups?: string[] },
+): Promise<{ id: string }> {
+  const user = await t.app.get(UsersService).create(u);
+  return { id: user.id };
+}
+
+export interface LoggedIn {
+  accessToken: string;
+  refreshToken: string;
+  session: any;
+}
+
+/** Logs in through HTTP and fails the test unless it answers 201. */
+export async function login(
+  t: TestApp,
+  username: string,
+  password: string,
+  extra: { groups?: string[]; label?: string; userAgent?: string } = {},
+): Promise<LoggedIn> {
+  const { userAgent, ...body } = extra;
+  const req = t.http().post('/auth/login');
+  if (userAgent) req.set('User-Agent', userAgent);
+  const res = await req.send({ username, password, ...body });
+  if (res.status !== 201) {
+    throw new Error(`login ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body as LoggedIn;
+}
+
+/** `Authorization` header value for an access token. */
+export const bearer = (token: string) => `Bearer ${token}`;
