@@ -1,7 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { appConfig, AppConfig } from '../config';
-import { GracefulShutdown } from './operations/graceful-shutdown';
 import { setupOpenApi } from './operations/openapi';
 
 /**
@@ -38,8 +37,6 @@ export function configureApp(app: NestExpressApplication): void {
   // Registered before Nest's defaults, which are then skipped (same parser names).
   app.useBodyParser('json', { limit: config.bodyLimit });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: true });
-
-  app.use(app.get(GracefulShutdown).middleware);
 
   setupOpenApi(app);
 }

@@ -20,7 +20,11 @@ describe('API docs (e2e)', () => {
     expect(res.headers['content-type']).toMatch(/application\/json/);
     const doc = res.body;
     expect(doc.openapi).toMatch(/^3\./);
-    expect(doc.info).toMatchObject({ title: 'nest-sessions' });
+    expect(doc.info).toMatchObject({
+      title: 'nest-sessions',
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      version: require('../package.json').version,
+    });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.ErrorResponseDto.required).toEqual(
       expect.arrayContaining(['statusCode', 'error', 'code', 'message']),

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -11,8 +11,9 @@ export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
  * most of it: scheduler stopped and sweep finished at a batch boundary (before-shutdown hooks),
  * then the HTTP server closed (no new connections; `server.close()` waits for requests in
  * flight), then the database connection closed (shutdown hooks). This adds what Nest leaves
- * out: responses written while draining carry `Connection: close`, so keep-alive clients let
- * go of their sockets, and a bound on the drain so one stuck request cannot block the exit.
+ * out: responses written while draining carry `Connection: close` (see DrainingMiddleware), so
+ * keep-alive clients let go of their sockets, and a bound on the drain so one stuck request
+ * cannot block the exit.
  */
 @Injectable()
 export class GracefulShutdown implements BeforeApplicationShutdown {
@@ -25,12 +26,6 @@ export class GracefulShutdown implements BeforeApplicationShutdown {
     return this.draining;
   }
 
-  /** Express middleware: during the drain, close each connection after its response. */
-  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
-    if (this.draining) res.setHeader('Connection', 'close');
-    next();
-  };
-
   beforeApplicationShutdown(signal?: string): void {
     this.draining = true;
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
@@ -41,5 +36,16 @@ export class GracefulShutdown implements BeforeApplicationShutdown {
       this.logger.warn({ msg: 'drain timeout: closing the remaining connections' });
       server.closeAllConnections();
     }, SHUTDOWN_DRAIN_TIMEOUT_MS).unref();
+  }
+}
+
+/** During the drain, closes each connection after its response. */
+@Injectable()
+export class DrainingMiddleware implements NestMiddleware {
+  constructor(private readonly shutdown: GracefulShutdown) {}
+
+  use(_req: Request, res: Response, next: NextFunction): void {
+    if (this.shutdown.isDraining) res.setHeader('Connection', 'close');
+    next();
   }
 }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { version } from '../../package.json';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   BEARER_ERRORS,
   errorCodesByStatus,
@@ -52,6 +53,19 @@ function codesOf(response: object): ErrorCode[] {
   return (response as ErrorResponseObject).schema?.allOf?.[1]?.properties?.code?.enum ?? [];
 }
 
+/**
+ * The version in package.json, found by walking up from this file (it sits at a different depth
+ * under src/ and dist/src/; importing the JSON would copy it into dist/).
+ */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file))
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('nest-sessions')
@@ -60,7 +74,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
         'token as `Authorization: Bearer <token>`. Every error has the shape `ErrorResponse` ' +
         'with a machine-readable `code`.',
     )
-    .setVersion(version)
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });

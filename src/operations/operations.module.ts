@@ -1,8 +1,8 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../../config';
-import { GracefulShutdown } from './graceful-shutdown';
+import { DrainingMiddleware, GracefulShutdown } from './graceful-shutdown';
 import { LogContextInterceptor } from './log-context.interceptor';
 import { loggerParams } from './logging';
 
@@ -17,4 +17,8 @@ import { loggerParams } from './logging';
   providers: [GracefulShutdown, { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor }],
   exports: [GracefulShutdown],
 })
-export class OperationsModule {}
+export class OperationsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DrainingMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  }
+}
