@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AdminModule } from './admin/admin.module';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
 import { DatabaseModule } from './database/database.module';
@@ -17,6 +18,7 @@ import { SweepModule } from './sweep/sweep.module';
     CommonModule,
     DatabaseModule,
     SessionModule.forRoot(),
+    AdminModule,
     OperationsModule,
     HealthModule,
     SweepModule,

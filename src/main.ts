@@ -6,7 +6,8 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 
 async function bootstrap(): Promise<void> {
-  // Logs written before the pino logger is ready are held and then written through it.
+  // bufferLogs: lines written before the pino logger is ready are held, then written through it.
+  // rawBody: the signed remote routes verify the HMAC over the body bytes exactly as sent.
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bufferLogs: true,
     rawBody: true,
