@@ -127,6 +127,83 @@ describe('CRUD through the official driver', () => {
     });
   });
 
+  it('accepts $set of the own _id of a document, on update and on upsert', async () => {
+    await items.updateOne(
+      { _id: 'sid' as never },
+      { $set: { _id: 'sid', v: 1 } },
+      { upsert: true },
+    );
+    await items.updateOne(
+      { _id: 'sid' as never },
+      { $set: { _id: 'sid', v: 2 } },
+      { upsert: true },
+    );
+    expect(await items.find().toArray()).toEqual([{ _id: 'sid', v: 2 }]);
+  });
+
+  it('applies the common update operators', async () => {
+    const { insertedId } = await items.insertOne({
+      a: 1,
+      b: 'x',
+      list: [1, 2, 3],
+      set: ['a'],
+      low: 5,
+      high: 5,
+      gone: true,
+      nested: { n: 2 },
+    });
+    await items.updateOne(
+      { _id: insertedId },
+      {
+        $inc: { a: 2 },
+        $rename: { b: 'renamed' },
+        $push: { list: { $each: [4, 5] } as never },
+        $addToSet: { set: 'a' },
+        $min: { low: 1 },
+        $max: { high: 9 },
+        $unset: { gone: '' },
+        $mul: { 'nested.n': 3 },
+        $currentDate: { touchedAt: true },
+      },
+    );
+    await items.updateOne(
+      { _id: insertedId },
+      { $pull: { list: { $gte: 4 } as never }, $pop: { set: 1 } },
+    );
+    const doc = await items.findOne({ _id: insertedId });
+    expect(doc).toMatchObject({
+      a: 3,
+      renamed: 'x',
+      list: [1, 2, 3],
+      set: [],
+      low: 1,
+      high: 9,
+      nested: { n: 6 },
+    });
+    expect(doc?.gone).toBeUndefined();
+    expect(doc?.b).toBeUndefined();
+    expect(doc?.touchedAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses two operators on one path with ConflictingUpdateOperators', async () => {
+    const { insertedId } = await items.insertOne({ a: 1 });
+    await expect(
+      items.updateOne({ _id: insertedId }, { $set: { a: 5 }, $inc: { a: 1 } }),
+    ).rejects.toMatchObject({ code: 40 });
+    await expect(
+      items.updateOne({ _id: insertedId }, { $set: { 'n.x': 5 }, $unset: { n: '' } }),
+    ).rejects.toMatchObject({ code: 40 });
+  });
+
+  it('rejects an unknown update operator with FailedToParse', async () => {
+    await items.insertOne({ a: 1 });
+    await expect(
+      items.updateOne({ a: 1 }, { $frobnicate: { a: 2 } } as never),
+    ).rejects.toMatchObject({
+      code: 9,
+    });
+  });
+
   it('updates array elements selected by arrayFilters', async () => {
     const { insertedId } = await items.insertOne({ grades: [80, 95, 100] });
     await items.updateOne(

@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { Test } from '@nestjs/testing';
@@ -22,7 +23,8 @@ export interface TestApp {
 /**
  * Test defaults: cheap argon2 (the production cost makes suites crawl on shared cores), a high
  * login rate limit (tests that log in a lot must not be throttled by accident; the limit has
- * its own test), a fixed secret, and quiet logs.
+ * its own test), a fixed secret, quiet logs, and no scheduled sweep (it would change sessions
+ * under a test at a real-time minute boundary; the sweep's own tests turn it on or call it).
  */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
@@ -31,16 +33,18 @@ export const TEST_ENV: Record<string, string> = {
   PASSWORD_HASH_MEMORY_KIB: '1024',
   PASSWORD_HASH_TIME_COST: '1',
   LOGIN_RATE_LIMIT: '1000',
+  SWEEP_ENABLED: 'false',
 };
 
 /**
  * Builds the real AppModule on a fresh test database with env overrides applied (restored
  * afterwards) and the Clock replaced by a ManualClock. Pass `options.db` to run on a database
- * you manage yourself (e.g. one you stop and restart); `close()` then leaves it alone.
+ * you manage yourself (e.g. one you stop and restart); `close()` then leaves it alone. Pass
+ * `options.module` to build another root module (e.g. one importing SessionModule with hooks).
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase } = {},
+  options: { db?: TestDatabase; module?: Type<unknown> } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await startTestDatabase());
   const overrides = { ...TEST_ENV, ...env, MONGODB_URI: db.uri };
@@ -52,11 +56,15 @@ export async function createTestApp(
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
   let app: NestExpressApplication;
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    const moduleRef = await Test.createTestingModule({ imports: [options.module ?? AppModule] })
       .overrideProvider(Clock)
       .useValue(clock)
       .compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    app = moduleRef.createNestApplication<NestExpressApplication>({
+      logger: false,
+      // as in main.ts: the signed remote routes need the body bytes exactly as sent
+      rawBody: true,
+    });
     configureApp(app);
     await app.init();
   } catch (error) {

@@ -8,6 +8,7 @@ export const ErrorCode = {
   TypeMismatch: 14,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
+  ConflictingUpdateOperators: 40,
   IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
@@ -18,6 +19,7 @@ export const ErrorCode = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
+  BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,

@@ -1,4 +1,5 @@
 import { calculateObjectSize, Long, type Document } from 'bson';
+import { randomInt } from 'node:crypto';
 import { CommandError } from './command-error';
 
 /** mongod's default first batch of a find or aggregate. */
@@ -28,7 +29,6 @@ export interface CursorReply {
  */
 export class CursorRegistry {
   private readonly cursors = new Map<string, OpenCursor>();
-  private nextId = 1 + Math.floor(Math.random() * 1_000_000);
 
   open(
     ns: string,
@@ -42,7 +42,7 @@ export class CursorRegistry {
     if (singleBatch || cursor.position >= documents.length) {
       return { id: Long.ZERO, ns, batch };
     }
-    const id = Long.fromNumber(this.nextId++);
+    const id = this.newId();
     this.cursors.set(id.toString(), cursor);
     return { id, ns, batch };
   }
@@ -60,6 +60,15 @@ export class CursorRegistry {
       return { id: Long.ZERO, ns, batch };
     }
     return { id, ns, batch };
+  }
+
+  /** Random positive 63-bit ids, like mongod's, so clients never see small or guessable ones. */
+  private newId(): Long {
+    let id: Long;
+    do {
+      id = Long.fromBits(randomInt(0, 2 ** 32) | 0, randomInt(1, 2 ** 31));
+    } while (this.cursors.has(id.toString()));
+    return id;
   }
 
   /** Returns whether the cursor existed. */

@@ -83,7 +83,7 @@ class Connection {
       const query = request.query;
       const command = (query.$query as Document | undefined) ?? query;
       const reply = this.dispatcher.execute(command, dbName, this.id);
-      this.socket.write(encodeOpReply(this.nextRequestId(), responseTo, reply));
+      this.socket.write(encodeReply(encodeOpReply, this.nextRequestId(), responseTo, reply));
       return;
     }
     const dbName = request.command.$db as unknown;
@@ -93,7 +93,7 @@ class Connection {
         : new CommandError('Location40571', 'OP_MSG requests require a $db argument').toReply();
     // moreToCome: the client does not read a reply (fire-and-forget writes).
     if (!request.moreToCome) {
-      this.socket.write(encodeOpMsg(this.nextRequestId(), responseTo, reply));
+      this.socket.write(encodeReply(encodeOpMsg, this.nextRequestId(), responseTo, reply));
     }
   }
 
@@ -104,6 +104,27 @@ class Connection {
       `[embedded-mongo] closing connection ${this.id} from ${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}: ${reason}`,
     );
     this.socket.destroy();
+  }
+}
+
+/**
+ * A reply that cannot be encoded (an aggregation result larger than a BSON document can be)
+ * is answered with mongod's error for it instead of dropping the connection.
+ */
+function encodeReply(
+  encode: (requestId: number, responseTo: number, reply: Document) => Buffer,
+  requestId: number,
+  responseTo: number,
+  reply: Document,
+): Buffer {
+  try {
+    return encode(requestId, responseTo, reply);
+  } catch (error) {
+    const failure = new CommandError(
+      'BSONObjectTooLarge',
+      `reply could not be encoded: ${(error as Error).message}`,
+    );
+    return encode(requestId, responseTo, failure.toReply());
   }
 }
 

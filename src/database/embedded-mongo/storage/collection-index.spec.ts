@@ -64,3 +64,18 @@ describe('CollectionIndex unique checks and lookups', () => {
     expect([...(index.lookup([[1]]) ?? [])]).toEqual(['id1']);
   });
 });
+
+describe('CollectionIndex on a non-unique field', () => {
+  it('keeps every holder of a shared key through adds and removes', () => {
+    const index = new CollectionIndex({ key: { userId: 1 }, name: 'userId_1' });
+    index.add({ userId: 'u' }, 'id1');
+    index.add({ userId: 'u' }, 'id2');
+    index.add({ userId: 'u' }, 'id3');
+    index.remove({ userId: 'u' }, 'id2');
+    expect([...(index.lookup([['u']]) ?? [])].sort()).toEqual(['id1', 'id3']);
+    index.remove({ userId: 'u' }, 'id1');
+    expect([...(index.lookup([['u']]) ?? [])]).toEqual(['id3']);
+    index.remove({ userId: 'u' }, 'id3');
+    expect(index.lookup([['u']])?.size).toBe(0);
+  });
+});

@@ -62,15 +62,59 @@ export function duplicateKeyError(
   );
 }
 
+/** The operators mongod accepts in a partialFilterExpression (7.0). */
+const PARTIAL_FILTER_OPERATORS = new Set([
+  '$eq',
+  '$exists',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$type',
+  '$in',
+]);
+
+/** Rejects what mongod rejects, so a schema that works here also works on a real server. */
+export function validatePartialFilter(filter: unknown, topLevel = true): void {
+  if (!isPlainObject(filter)) {
+    throw new CommandError('CannotCreateIndex', 'partialFilterExpression must be an object');
+  }
+  for (const [field, condition] of Object.entries(filter)) {
+    if (field === '$and' || field === '$or') {
+      if (!topLevel || !Array.isArray(condition)) {
+        throw unsupportedPartial(field);
+      }
+      for (const clause of condition) validatePartialFilter(clause, false);
+      continue;
+    }
+    if (field.startsWith('$')) throw unsupportedPartial(field);
+    const isOperatorObject =
+      isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith('$'));
+    if (!isOperatorObject) continue;
+    for (const [operator, operand] of Object.entries(condition)) {
+      if (!PARTIAL_FILTER_OPERATORS.has(operator) || (operator === '$exists' && !operand)) {
+        throw unsupportedPartial(`${field}: { ${operator}: ${formatValue(operand)} }`);
+      }
+    }
+  }
+}
+
+function unsupportedPartial(expression: string): CommandError {
+  return new CommandError(
+    'CannotCreateIndex',
+    `Error in specification: Expression not supported in partial index: ${expression}`,
+  );
+}
+
 /**
  * A secondary index: a hash from the canonical key of the indexed values to the `_id` keys of
  * the documents holding them. Equality and `$in` lookups use it; range queries scan.
  */
 export class CollectionIndex {
   readonly fields: string[];
-  private readonly entries = new Map<string, Set<string>>();
+  private readonly entries: Postings = new Map();
   /** Compound indexes also answer equality on their leading field alone, as mongod's do. */
-  private readonly leading?: Map<string, Set<string>>;
+  private readonly leading?: Postings;
   private readonly partialFilter?: Query;
 
   constructor(readonly spec: IndexSpec) {
@@ -125,7 +169,8 @@ export class CollectionIndex {
     if (!this.unique) return undefined;
     return this.keysOf(doc).find((entry) => {
       const holders = this.entries.get(entry.key);
-      return holders !== undefined && (holders.size > 1 || !holders.has(idKey));
+      if (holders === undefined) return false;
+      return typeof holders === 'string' ? holders !== idKey : true;
     });
   }
 
@@ -154,13 +199,12 @@ export class CollectionIndex {
       for (const values of valuesPerField) {
         combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
       }
-      for (const combo of combos)
-        this.entries.get(compoundKey(combo))?.forEach((id) => ids.add(id));
+      for (const combo of combos) collectInto(ids, this.entries.get(compoundKey(combo)));
       return ids;
     }
     if (valuesPerField.length === 1 && this.leading) {
       for (const value of valuesPerField[0]) {
-        this.leading.get(valueKey(value))?.forEach((id) => ids.add(id));
+        collectInto(ids, this.leading.get(valueKey(value)));
       }
       return ids;
     }
@@ -187,18 +231,32 @@ function uniqueByKey(values: unknown[]): unknown[] {
   return [...seen.values()];
 }
 
-function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
-  let holders = map.get(key);
-  if (!holders) {
-    holders = new Set();
-    map.set(key, holders);
-  }
-  holders.add(id);
+/**
+ * Index key → the `_id` keys holding it. A key held by one document (every key of a unique
+ * index) stores that id alone: a Set per key would multiply the heap of large collections.
+ */
+type Postings = Map<string, string | Set<string>>;
+
+function addTo(map: Postings, key: string, id: string): void {
+  const holders = map.get(key);
+  if (holders === undefined) map.set(key, id);
+  else if (typeof holders === 'string') {
+    if (holders !== id) map.set(key, new Set([holders, id]));
+  } else holders.add(id);
 }
 
-function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
+function removeFrom(map: Postings, key: string, id: string): void {
   const holders = map.get(key);
-  if (!holders) return;
+  if (holders === undefined) return;
+  if (typeof holders === 'string') {
+    if (holders === id) map.delete(key);
+    return;
+  }
   holders.delete(id);
-  if (holders.size === 0) map.delete(key);
+  if (holders.size === 1) map.set(key, holders.values().next().value as string);
+}
+
+function collectInto(ids: Set<string>, holders: string | Set<string> | undefined): void {
+  if (typeof holders === 'string') ids.add(holders);
+  else holders?.forEach((id) => ids.add(id));
 }

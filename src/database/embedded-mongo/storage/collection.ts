@@ -1,10 +1,11 @@
 import { ObjectId, UUID, type Document } from 'bson';
 import { CommandError } from '../command-error';
-import { isPlainObject, valueKey } from './bson-value';
+import { bsonTypeName, isPlainObject, valueKey } from './bson-value';
 import {
   CollectionIndex,
   duplicateKeyError,
   indexNameFor,
+  validatePartialFilter,
   type IndexSpec,
 } from './collection-index';
 import type { StoredDocument } from './document-path';
@@ -89,13 +90,17 @@ export class Collection {
 
   /**
    * Documents that may match `filter`, found through the `_id` index or a secondary index when
-   * the filter pins the index's fields to values; otherwise every document. Callers still apply
-   * the full filter.
+   * the filter pins the index's fields to values; otherwise every document. `exact` says the
+   * index alone decided the filter (it holds nothing but scalar equalities on the fields the
+   * lookup used), so the documents need no further test.
    */
-  candidates(filter: Document): Iterable<StoredDocument> {
+  candidates(filter: Document): Candidates {
     const ids = equalityValues(filter, '_id');
     if (ids) {
-      return ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined);
+      return {
+        documents: ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined),
+        exact: decidedBy(filter, ['_id']),
+      };
     }
     for (const index of this.secondary) {
       if (!index.coversAllDocuments) continue;
@@ -107,9 +112,14 @@ export class Collection {
       }
       if (perField.length === 0) continue;
       const idKeys = index.lookup(perField);
-      if (idKeys) return [...idKeys].map((id) => this.documents.get(id)).filter(isDefined);
+      if (idKeys) {
+        return {
+          documents: [...idKeys].map((id) => this.documents.get(id)).filter(isDefined),
+          exact: decidedBy(filter, index.fields.slice(0, perField.length)),
+        };
+      }
     }
-    return this.documents.values();
+    return { documents: this.documents.values(), exact: false };
   }
 
   /** Creates an index over the existing documents; fails without change on a duplicate. */
@@ -129,8 +139,12 @@ export class Collection {
         `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(normalized)}, existing index: ${JSON.stringify(sameName.spec)}`,
       );
     }
+    // Indexes on one key pattern may coexist when their partial filters differ, as on mongod.
     const sameKey = this.secondary.find(
-      (index) => valueKey(index.spec.key) === valueKey(normalized.key),
+      (index) =>
+        valueKey(index.spec.key) === valueKey(normalized.key) &&
+        valueKey(index.spec.partialFilterExpression ?? null) ===
+          valueKey(normalized.partialFilterExpression ?? null),
     );
     if (sameKey) {
       throw new CommandError(
@@ -139,6 +153,9 @@ export class Collection {
       );
     }
     validateIndexKey(normalized.key);
+    if (normalized.partialFilterExpression !== undefined) {
+      validatePartialFilter(normalized.partialFilterExpression);
+    }
     const index = new CollectionIndex(normalized);
     for (const [idKey, doc] of this.documents) {
       const conflict = index.findConflict(doc, idKey);
@@ -170,6 +187,11 @@ export class Collection {
       if (conflict) throw duplicateKeyError(this.ns, index.name, index.spec.key, conflict.values);
     }
   }
+}
+
+export interface Candidates {
+  documents: Iterable<StoredDocument>;
+  exact: boolean;
 }
 
 function isDefined<T>(value: T | undefined): value is T {
@@ -231,6 +253,37 @@ function conditionValues(condition: unknown): unknown[] | undefined {
     return undefined;
   }
   return isIndexableValue(condition) ? [condition] : undefined;
+}
+
+/**
+ * Whether an index lookup on `fields` answers `filter` by itself: every condition is an
+ * equality (or `$in`) on one of those fields against a scalar whose index key equality is
+ * exactly the query's equality. null (which also matches missing fields), embedded documents,
+ * arrays and numeric path segments are left to mingo.
+ */
+export function decidedBy(filter: Document, fields: string[]): boolean {
+  const keys = Object.keys(filter);
+  if (keys.length !== fields.length) return false;
+  return keys.every((key) => {
+    if (!fields.includes(key) || /\.\d+(\.|$)/.test(key)) return false;
+    const condition = filter[key] as unknown;
+    if (!isPlainObject(condition)) return isExactScalar(condition);
+    const operators = Object.keys(condition);
+    if (operators.length !== 1) return false;
+    if (operators[0] === '$eq') return isExactScalar(condition.$eq);
+    return operators[0] === '$in' && (condition.$in as unknown[]).every(isExactScalar);
+  });
+}
+
+function isExactScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return !Number.isNaN(value);
+  }
+  return value instanceof Date || bsonTypeName(value) === 'ObjectId';
 }
 
 function isIndexableValue(value: unknown): boolean {

@@ -1,0 +1,76 @@
+import { JwtService } from '@nestjs/jwt';
+import type { Request } from 'express';
+import type { AuthConfig } from '../../config';
+import { ApiException } from '../common/api.exception';
+import { TokenService } from './token.service';
+
+const config = { jwtSecret: 'default-secret', accessTokenTtlSeconds: 900 } as AuthConfig;
+const nowS = 1_900_000_000;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof ApiException ? e.code : 'other';
+  }
+  return undefined;
+}
+
+describe('TokenService', () => {
+  const tokens = new TokenService(new JwtService(), config, {});
+
+  it('signs HS256 access tokens with sub, sid, typ and the given iat, verified against a clock', () => {
+    const token = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toEqual({ sub: 'u1', sid: 's1', typ: 'access', iat: nowS, exp: nowS + 900 });
+    expect(tokens.verifyAccess(token, 'k', (nowS + 899) * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(codeOf(() => tokens.verifyAccess(token, 'k', (nowS + 900) * 1000))).toBe(
+      'TOKEN_INVALID',
+    );
+    expect(codeOf(() => tokens.verifyAccess(token, 'other', nowS * 1000))).toBe('TOKEN_INVALID');
+  });
+
+  it('is deterministic for the same claims and iat (so a grace replay is byte-identical)', () => {
+    expect(tokens.signAccess({ sub: 'u', sid: 's' }, 'k', nowS)).toBe(
+      tokens.signAccess({ sub: 'u', sid: 's' }, 'k', nowS),
+    );
+  });
+
+  it('refuses alg none, other algorithms and other token types', () => {
+    const jwt = new JwtService();
+    const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = { sub: 'u', sid: 's', typ: 'access', iat: nowS, exp: nowS + 60 };
+    const none = `${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.`;
+    const hs512 = jwt.sign(claims, { secret: 'k', algorithm: 'HS512' });
+    const refresh = jwt.sign({ ...claims, typ: 'refresh' }, { secret: 'k' });
+    const noSid = jwt.sign({ sub: 'u', typ: 'access', iat: nowS, exp: nowS + 60 }, { secret: 'k' });
+    for (const t of [none, hs512, refresh, noSid, 'x.y.z', '']) {
+      expect(codeOf(() => tokens.verifyAccess(t, 'k', nowS * 1000))).toBe('TOKEN_INVALID');
+    }
+  });
+
+  it('makes 256-bit opaque refresh tokens and derives successors per secret', () => {
+    const a = tokens.newRefreshToken();
+    expect(Buffer.from(a, 'base64url')).toHaveLength(32);
+    expect(a).not.toBe(tokens.newRefreshToken());
+    expect(tokens.successorOf(a, 'k')).toBe(tokens.successorOf(a, 'k'));
+    expect(tokens.successorOf(a, 'k')).not.toBe(tokens.successorOf(a, 'k2'));
+    expect(tokens.successorOf(a, 'k')).not.toBe(a);
+    expect(tokens.hashRefresh(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokens.sameHash(tokens.hashRefresh(a), tokens.hashRefresh(a))).toBe(true);
+    expect(tokens.sameHash(tokens.hashRefresh(a), tokens.hashRefresh('b'))).toBe(false);
+  });
+
+  it('takes the secret from getTokenSecret when configured', async () => {
+    const custom = new TokenService(new JwtService(), config, {
+      getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
+    });
+    const req = { headers: { 'x-tenant': 'a' } } as unknown as Request;
+    expect(await custom.secretFor(req)).toBe('t-a');
+    expect(await tokens.secretFor(req)).toBe('default-secret');
+  });
+});
