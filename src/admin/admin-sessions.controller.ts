@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import type { Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
+import { CurrentSession } from '../sessions/decorators/current-session.decorator';
 import { Roles } from '../sessions/decorators/roles.decorator';
 import { AdminSessionsService } from './admin-sessions.service';
 import {
@@ -46,8 +47,12 @@ export class AdminSessionsController {
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: [AdminSessionView] })
   @ApiErrors(ErrorCode.VALIDATION_FAILED)
-  async export(@Query() query: ExportSessionsQueryDto, @Res() res: Response): Promise<void> {
-    await this.exporter.export(query, res);
+  async export(
+    @Query() query: ExportSessionsQueryDto,
+    @CurrentSession('id') sessionId: string,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.exporter.export(query, sessionId, res);
   }
 
   @Post('validate')
