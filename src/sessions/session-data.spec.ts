@@ -32,6 +32,11 @@ describe('assertSessionData', () => {
     rejects({ a: [[[[[[[[1]]]]]]]] }, /deeper than 8/);
   });
 
+  it('refuses numbers JSON cannot carry (1e999 parses as Infinity)', () => {
+    rejects(JSON.parse('{"a":1e999}'), /"a" is not a finite number/);
+    rejects({ a: { b: [1, -Infinity] } }, /"a\.b\.1" is not a finite number/);
+  });
+
   it('refuses operator, dotted and prototype keys at any depth', () => {
     rejects({ $where: 1 }, /\$where/);
     rejects({ a: { 'b.c': 1 } }, /a\.b\.c/);

@@ -22,6 +22,11 @@ function checkKey(key: string, path: string): void {
  * which (unlike `in` or property access) sees the own `__proto__` keys JSON.parse creates.
  */
 function walk(value: unknown, depth: number, path: string): void {
+  // JSON.parse reads an out-of-range literal such as 1e999 as Infinity: storable in BSON, but
+  // answered as null, so what was kept would differ from what every later read shows.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw badRequest(`Session data value at "${path.slice(0, -1)}" is not a finite number`);
+  }
   if (typeof value !== 'object' || value === null) return;
   if (depth > MAX_SESSION_DATA_DEPTH) {
     throw badRequest(`Session data is nested deeper than ${MAX_SESSION_DATA_DEPTH} levels`);
