@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { allConfigs, validateEnv } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AdminModule } from './admin/admin.module';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
 import { DatabaseModule } from './database/database.module';
@@ -14,6 +15,7 @@ import { SessionModule } from './sessions/sessions.module';
     CommonModule,
     DatabaseModule,
     SessionModule.forRoot(),
+    AdminModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

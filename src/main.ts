@@ -6,7 +6,8 @@ import { configureApp } from './app.setup';
 import { AppModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule);
+  // rawBody: the signed remote routes verify the HMAC over the body bytes exactly as sent.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
   configureApp(app);
   app.enableShutdownHooks();
   const { port } = app.get<AppConfig>(appConfig.KEY);

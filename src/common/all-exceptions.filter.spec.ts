@@ -60,6 +60,14 @@ describe('toErrorBody', () => {
     });
     expect(toErrorBody(down)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
     expect(toErrorBody(down).message).not.toMatch(/127\.0\.0\.1/);
+    // bufferCommands: false before the first connection succeeds
+    const early = Object.assign(
+      new Error(
+        'Cannot call `sessions.findOne()` before initial connection is complete if `bufferCommands = false`.',
+      ),
+      { name: 'MongooseError' },
+    );
+    expect(toErrorBody(early)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('hides unknown errors behind a 500', () => {

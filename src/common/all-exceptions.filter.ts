@@ -97,7 +97,9 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   if (
     (err.name && UNAVAILABLE_ERROR_NAMES.has(err.name)) ||
-    /buffering timed out|connection .* closed|not connected/i.test(err.message ?? '')
+    /buffering timed out|connection .* closed|not connected|before initial connection is complete/i.test(
+      err.message ?? '',
+    )
   ) {
     return body(
       503,

@@ -58,7 +58,11 @@ export async function createTestApp(
       .overrideProvider(Clock)
       .useValue(clock)
       .compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    app = moduleRef.createNestApplication<NestExpressApplication>({
+      logger: false,
+      // as in main.ts: the signed remote routes need the body bytes exactly as sent
+      rawBody: true,
+    });
     configureApp(app);
     await app.init();
   } catch (error) {

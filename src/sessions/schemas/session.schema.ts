@@ -104,3 +104,5 @@ SessionSchema.index({ state: 1, expiresAt: 1 });
 SessionSchema.index({ state: 1, lastSeenAt: 1 });
 // sweep: expired/ended sessions past retention
 SessionSchema.index({ state: 1, expiredAt: 1 });
+// admin export without a user filter, newest first (streamed, so no in-memory sort)
+SessionSchema.index({ createdAt: -1 });

@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { Session, SessionSchema } from '../sessions/schemas/session.schema';
+import { User, UserSchema } from '../users/schemas/user.schema';
+import { UsersModule } from '../users/users.module';
+import { AdminSessionsController } from './admin-sessions.controller';
+import { AdminSessionsService } from './admin-sessions.service';
+import { AdminUsersController } from './admin-users.controller';
+import { SessionExportService } from './export/session-export.service';
+import { PeerDistributor } from './remote/peer-distributor.service';
+import { RemoteSessionsController } from './remote/remote-sessions.controller';
+import { ReplayCache } from './remote/replay-cache';
+import { SignatureGuard } from './remote/signature.guard';
+import { RemoteSignature, RemoteSignatureSchema } from './schemas/remote-signature.schema';
+import {
+  ValidationGeneration,
+  ValidationGenerationSchema,
+} from './schemas/validation-generation.schema';
+
+/** Admin session controls, export, user creation, and the signed remote routes peers call. */
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: Session.name, schema: SessionSchema },
+      { name: User.name, schema: UserSchema },
+      { name: ValidationGeneration.name, schema: ValidationGenerationSchema },
+      { name: RemoteSignature.name, schema: RemoteSignatureSchema },
+    ]),
+    // SessionCache comes from the global SessionModule; UsersService from here.
+    UsersModule,
+  ],
+  controllers: [AdminSessionsController, AdminUsersController, RemoteSessionsController],
+  providers: [
+    AdminSessionsService,
+    SessionExportService,
+    PeerDistributor,
+    ReplayCache,
+    SignatureGuard,
+  ],
+})
+export class AdminModule {}

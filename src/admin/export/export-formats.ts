@@ -1,0 +1,70 @@
+import { stringify } from 'csv-stringify';
+import { Transform } from 'node:stream';
+
+/**
+ * Characters that make a spreadsheet read a cell as a formula (or, for tab and CR, let one be
+ * smuggled past a naive check), per OWASP's CSV-injection guidance.
+ */
+const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+
+/** Prefixes a cell a spreadsheet would evaluate with `'`, so it is shown as text instead. */
+export function neutraliseFormula(value: string): string {
+  return FORMULA_TRIGGER.test(value) ? `'${value}` : value;
+}
+
+/** CSV columns, in order: the Session object's fields plus `username` (`current` means nothing here). */
+export const CSV_COLUMNS = [
+  'id',
+  'userId',
+  'username',
+  'state',
+  'endReason',
+  'groups',
+  'ip',
+  'userAgent',
+  'label',
+  'createdAt',
+  'lastSeenAt',
+  'expiresAt',
+  'expiredAt',
+] as const;
+
+/**
+ * An object-mode stream turning records into RFC 4180 CSV text (CRLF record ends; fields with a
+ * comma, quote, CR or LF quoted, quotes doubled; a header row even when there are no records).
+ * Every string cell passes through `neutraliseFormula`; arrays become `;`-joined cells (then
+ * neutralised too); null becomes an empty cell; dates become ISO-8601.
+ */
+export function createCsvStream(): Transform {
+  return stringify({
+    header: true,
+    columns: [...CSV_COLUMNS],
+    record_delimiter: 'windows',
+    cast: {
+      string: (value) => neutraliseFormula(value),
+      date: (value) => value.toISOString(),
+      object: (value) =>
+        neutraliseFormula(Array.isArray(value) ? value.join(';') : JSON.stringify(value)),
+    },
+  });
+}
+
+/**
+ * An object-mode-in, text-out stream writing `[`, the records as JSON separated by commas, and
+ * `]`: a JSON array that is never held whole in memory. Nothing is emitted until the first
+ * record (or the end), so an error before that can still become a normal error response.
+ */
+export function createJsonArrayStream(): Transform {
+  let first = true;
+  return new Transform({
+    writableObjectMode: true,
+    transform(record: unknown, _encoding, done) {
+      const prefix = first ? '[\n' : ',\n';
+      first = false;
+      done(null, prefix + JSON.stringify(record));
+    },
+    flush(done) {
+      done(null, first ? '[]\n' : '\n]\n');
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Public } from '../../sessions/decorators/public.decorator';
+import { AdminSessionsService } from '../admin-sessions.service';
+import { InvalidateResultDto, ValidateResultDto } from '../dto/admin-results.dto';
+import { SessionTargetDto } from '../dto/session-target.dto';
+import { SignatureGuard } from './signature.guard';
+
+/**
+ * The admin's validate/invalidate for peer instances: no bearer token, an HMAC signature under
+ * PEER_SECRET instead. These never fan out again (a `distribute` query is ignored), so a
+ * misconfigured ring of peers cannot loop.
+ */
+@ApiTags('remote')
+@ApiHeader({
+  name: 'X-Signature-Timestamp',
+  required: true,
+  description: 'Unix time, whole seconds',
+})
+@ApiHeader({
+  name: 'X-Signature',
+  required: true,
+  description:
+    'Lowercase hex HMAC-SHA256(PEER_SECRET, METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + BODY)',
+})
+@ApiUnauthorizedResponse({ description: 'SIGNATURE_INVALID: missing, wrong, stale or replayed' })
+@ApiNotFoundResponse({ description: 'No such user, or the session is not theirs' })
+@Public()
+@UseGuards(SignatureGuard)
+@Controller('remote/sessions')
+export class RemoteSessionsController {
+  constructor(private readonly admin: AdminSessionsService) {}
+
+  @Post('validate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Signed peer call: same as POST /admin/sessions/validate' })
+  @ApiOkResponse({ type: ValidateResultDto })
+  @ApiConflictResponse({ description: 'The session was signed out or is past its absolute expiry' })
+  async validate(@Body() body: SessionTargetDto): Promise<ValidateResultDto> {
+    return { ...(await this.admin.validate(body)), errors: [] };
+  }
+
+  @Post('invalidate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Signed peer call: same as POST /admin/sessions/invalidate' })
+  @ApiOkResponse({ type: InvalidateResultDto })
+  async invalidate(@Body() body: SessionTargetDto): Promise<InvalidateResultDto> {
+    return { ...(await this.admin.invalidate(body)), errors: [] };
+  }
+}

@@ -1,0 +1,29 @@
+import type { AuthConfig } from '../../config';
+import { PasswordService } from './password.service';
+
+describe('PasswordService', () => {
+  const config = {
+    passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+  } as AuthConfig;
+  const passwords = new PasswordService(config);
+  beforeAll(() => passwords.onModuleInit());
+
+  it('hashes with argon2id and the configured cost, never storing the password', async () => {
+    const hash = await passwords.hash('s3cret');
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
+    expect(hash).not.toContain('s3cret');
+    expect(await passwords.hash('s3cret')).not.toBe(hash); // salted
+  });
+
+  it('verifies the right password only', async () => {
+    const hash = await passwords.hash('s3cret');
+    expect(await passwords.verify(hash, 's3cret')).toBe(true);
+    expect(await passwords.verify(hash, 'S3cret')).toBe(false);
+    expect(await passwords.verify('not a hash', 's3cret')).toBe(false);
+  });
+
+  it('answers false for a missing user after doing the same work', async () => {
+    expect(await passwords.verify(null, 's3cret')).toBe(false);
+    expect(await passwords.verify(undefined, '')).toBe(false);
+  });
+});
