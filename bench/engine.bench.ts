@@ -3,6 +3,9 @@
  *
  *   npm run bench:engine            (or: npx ts-node --transpile-only bench/engine.bench.ts)
  *
+ * BENCH_SIZES, BENCH_RUNS, BENCH_OPS, BENCH_CONCURRENCY and BENCH_OPERATIONS override the
+ * defaults below.
+ *
  * The engine runs in its own process (the CLI), so the client and the server do not share an
  * event loop. Each figure is the median of several runs of a fixed number of operations issued
  * with a fixed concurrency, the sizes taking turns. Prints a table and writes
@@ -20,8 +23,11 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const OPS_PER_RUN = Number(process.env.BENCH_OPS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const LOAD_BATCH = 10_000;
-const OPERATIONS = ['insert', 'findOne', 'update', 'delete'] as const;
-type Operation = (typeof OPERATIONS)[number];
+const ALL_OPERATIONS = ['insert', 'findOne', 'update', 'delete'] as const;
+type Operation = (typeof ALL_OPERATIONS)[number];
+const OPERATIONS = ALL_OPERATIONS.filter((op) =>
+  (process.env.BENCH_OPERATIONS ?? ALL_OPERATIONS.join(',')).split(',').includes(op),
+);
 
 interface BenchDoc {
   key: string;

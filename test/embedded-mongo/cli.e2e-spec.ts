@@ -27,6 +27,9 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: str
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 
+/** ts-node compiles the CLI on every start, which takes seconds on a busy machine. */
+const CLI_TIMEOUT_MS = 60_000;
+
 engineOnly('mongo:embedded CLI', () => {
   it.each([
     ['SIGTERM', ['--port', '0']],
@@ -50,13 +53,17 @@ engineOnly('mongo:embedded CLI', () => {
       expect(code).toBe(0);
       expect(stderr).toMatch(/in memory only/);
     },
-    20_000,
+    CLI_TIMEOUT_MS,
   );
 
-  it('refuses an invalid port with a usage message', async () => {
-    const child = startCli(['--port', 'abc']);
-    const { code, stderr } = await exitOf(child);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/usage/);
-  }, 20_000);
+  it(
+    'refuses an invalid port with a usage message',
+    async () => {
+      const child = startCli(['--port', 'abc']);
+      const { code, stderr } = await exitOf(child);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/usage/);
+    },
+    CLI_TIMEOUT_MS,
+  );
 });

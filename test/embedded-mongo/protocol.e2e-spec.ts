@@ -4,6 +4,8 @@ import { startTestDatabase, type TestDatabase } from '../support/database';
 import { opMsg, opQuery, RawClient, requestIdOf } from '../support/raw-wire';
 
 const MORE_TO_COME = 1 << 1;
+/** A real server may be a replica set, where transactions work. */
+const engineOnly = process.env.MONGODB_URI ? it.skip : it;
 
 /** The handshake, message framing and reply shapes, through the driver and raw sockets. */
 describe('wire protocol', () => {
@@ -156,6 +158,18 @@ describe('wire protocol', () => {
       expect(await collection.countDocuments()).toBe(200);
     } finally {
       await pooled.close();
+    }
+  });
+
+  engineOnly('refuses transactions as a standalone mongod does (code 20)', async () => {
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await expect(
+        client.db().collection('txn').insertOne({ a: 1 }, { session }),
+      ).rejects.toMatchObject({ code: 20 });
+    } finally {
+      await session.endSession();
     }
   });
 

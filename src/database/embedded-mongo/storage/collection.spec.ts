@@ -81,6 +81,15 @@ describe('Collection writes', () => {
   });
 });
 
+describe('Collection.createIndex', () => {
+  it.each(['text', '2dsphere', 'hashed'])('refuses %s indexes with CannotCreateIndex', (type) => {
+    const collection = new Collection('db', 'c');
+    expect(() => collection.createIndex({ key: { a: type }, name: `a_${type}` })).toThrow(
+      expect.objectContaining({ code: 67 }),
+    );
+  });
+});
+
 describe('equalityValues', () => {
   it('reads plain equality, $eq and $in', () => {
     expect(equalityValues({ a: 1 }, 'a')).toEqual([1]);
