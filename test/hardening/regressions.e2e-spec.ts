@@ -44,4 +44,19 @@ describe('defects found by the hardening suites (e2e)', () => {
       .findOne({ _id: new Types.ObjectId(s.session.id) });
     expect(stored!.data).toEqual({ kept: 1 });
   });
+
+  it('refuses session data holding a lone surrogate (stored as U+FFFD while answered as sent)', async () => {
+    const res = await t
+      .http()
+      .patch('/sessions/current/data')
+      .set('Authorization', bearer(s.accessToken))
+      .set('Content-Type', 'application/json')
+      .send('{"a":"\\ud800"}');
+    expect(res.status).toBe(400);
+    expect(assertErrorShape('lone surrogate', res.status, res.body)).toBe('VALIDATION_FAILED');
+    const stored = await t.connection
+      .collection('sessions')
+      .findOne({ _id: new Types.ObjectId(s.session.id) });
+    expect(stored!.data).toEqual({ kept: 1 });
+  });
 });
