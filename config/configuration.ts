@@ -80,6 +80,7 @@ export const peerConfig = registerAs('peer', () => {
 export const sweepConfig = registerAs('sweep', () => {
   const e = env();
   return {
+    enabled: e.SWEEP_ENABLED === 'true',
     cron: e.SWEEP_CRON,
     batchSize: e.SWEEP_BATCH_SIZE,
     leaseSeconds: 300,

@@ -95,6 +95,10 @@ export class EnvironmentVariables {
   @Max(100000)
   SWEEP_BATCH_SIZE = 1000;
 
+  /** `false` leaves the schedule off on this instance (`npm run sweep` still works). */
+  @IsIn(['true', 'false'])
+  SWEEP_ENABLED: 'true' | 'false' = 'true';
+
   @IsOptional()
   @IsString()
   PEER_HOSTS = '';

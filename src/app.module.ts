@@ -7,7 +7,10 @@ import { AdminModule } from './admin/admin.module';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { OperationsModule } from './operations/operations.module';
 import { SessionModule } from './sessions/sessions.module';
+import { SweepModule } from './sweep/sweep.module';
 
 @Module({
   imports: [
@@ -16,6 +19,9 @@ import { SessionModule } from './sessions/sessions.module';
     DatabaseModule,
     SessionModule.forRoot(),
     AdminModule,
+    OperationsModule,
+    HealthModule,
+    SweepModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,12 +1,42 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { appConfig, AppConfig } from '../config';
+import { setupOpenApi } from './operations/openapi';
 
 /**
  * Express-level settings shared by main.ts and the e2e tests, so both serve the same app.
- * `trust proxy` decides what `req.ip` (and so the session's recorded IP and the login rate
- * limit key) is: only with TRUST_PROXY set does X-Forwarded-For count.
+ * Call before `init()`/`listen()`.
  */
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<AppConfig>(appConfig.KEY);
+
+  // `trust proxy` decides what `req.ip` (and so the session's recorded IP and the login rate
+  // limit key) is: only with TRUST_PROXY set does X-Forwarded-For count.
   app.set('trust proxy', config.trustProxy);
+
+  // Security headers. The CSP is helmet's default (scripts from 'self' only; Swagger UI loads
+  // its scripts as files, so /docs works under it) minus upgrade-insecure-requests, which
+  // would make a browser fetch /docs' assets over https from a plain-http deployment.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+
+  // CORS only for the configured origins; with none, no CORS headers at all (same-origin only).
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id'],
+      maxAge: 600,
+    });
+  }
+
+  // Registered before Nest's defaults, which are then skipped (same parser names).
+  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: true });
+
+  setupOpenApi(app);
 }

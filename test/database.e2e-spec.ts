@@ -48,6 +48,8 @@ describe('database outage (e2e)', () => {
       error: 'Service Unavailable',
       code: 'SERVICE_UNAVAILABLE',
       message: expect.any(String),
+      // 5xx bodies carry the request id, the one to quote when reporting the problem.
+      requestId: down.headers['x-request-id'],
     });
     expect(down.body.message).not.toMatch(/127\.0\.0\.1/);
     expect(Date.now() - started).toBeLessThan(8000);

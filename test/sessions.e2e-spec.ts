@@ -340,3 +340,23 @@ describe('SESSION_MAX_PER_USER (e2e)', () => {
     expect(list.body.map((s: { id: string }) => s.id)).toEqual([s3.session.id, s2.session.id]);
   });
 });
+
+describe('short idle timeout (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ SESSION_IDLE_TIMEOUT_SECONDS: '30' });
+    await createUser(t, { username: 'quick', password: 'quick-password' });
+  });
+  afterAll(() => t.close());
+
+  it('keeps a session in steady use alive even when the idle timeout is under a minute', async () => {
+    const s = await login(t, 'quick', 'quick-password');
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(20_000);
+      await t.http().get('/sessions').set('Authorization', bearer(s.accessToken)).expect(200);
+    }
+    t.clock.advance(30_000);
+    const res = await t.http().get('/sessions').set('Authorization', bearer(s.accessToken));
+    expect(res.body.code).toBe('SESSION_EXPIRED');
+  });
+});

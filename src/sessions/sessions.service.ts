@@ -275,7 +275,12 @@ export class SessionsService {
     claims: AccessClaims,
     allowExpired: boolean,
   ): Promise<AuthContext> {
-    const staleMs = this.config.lastSeenWriteIntervalSeconds * 1000;
+    // At most once a minute, and at least twice per idle timeout: with a short idle timeout a
+    // session in steady use must never look idle just because its lastSeenAt was not written.
+    const staleMs = Math.min(
+      this.config.lastSeenWriteIntervalSeconds * 1000,
+      (this.config.idleTimeoutSeconds * 1000) / 2,
+    );
     if (now.getTime() - context.session.lastSeenAt.getTime() < staleMs) return context;
     const live = this.liveFilter(now);
     const result = await this.model.updateOne(

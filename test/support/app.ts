@@ -23,7 +23,8 @@ export interface TestApp {
 /**
  * Test defaults: cheap argon2 (the production cost makes suites crawl on shared cores), a high
  * login rate limit (tests that log in a lot must not be throttled by accident; the limit has
- * its own test), a fixed secret, and quiet logs.
+ * its own test), a fixed secret, quiet logs, and no scheduled sweep (it would change sessions
+ * under a test at a real-time minute boundary; the sweep's own tests turn it on or call it).
  */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
@@ -32,6 +33,7 @@ export const TEST_ENV: Record<string, string> = {
   PASSWORD_HASH_MEMORY_KIB: '1024',
   PASSWORD_HASH_TIME_COST: '1',
   LOGIN_RATE_LIMIT: '1000',
+  SWEEP_ENABLED: 'false',
 };
 
 /**

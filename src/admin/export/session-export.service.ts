@@ -9,7 +9,7 @@ import { Clock } from '../../common/clock';
 import { Session } from '../../sessions/schemas/session.schema';
 import { effectiveStateFilter } from '../../sessions/session-state';
 import { ExportSessionsQueryDto } from '../dto/export-query.dto';
-import { createCsvStream, createJsonArrayStream } from './export-formats';
+import { createChunker, createCsvStream, createJsonArrayStream } from './export-formats';
 import { toAdminSessionView } from './admin-session-view';
 
 /** Documents fetched per round trip: the most the export holds in memory at once. */
@@ -80,7 +80,12 @@ export class SessionExportService {
     }
 
     try {
-      await pipeline(Readable.from(views(), { highWaterMark: CURSOR_BATCH_SIZE }), formatter, res);
+      await pipeline(
+        Readable.from(views(), { highWaterMark: CURSOR_BATCH_SIZE }),
+        formatter,
+        createChunker(),
+        res,
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
         this.logger.debug('Export cancelled by the client');

@@ -261,7 +261,7 @@ function conditionValues(condition: unknown): unknown[] | undefined {
  * exactly the query's equality. null (which also matches missing fields), embedded documents,
  * arrays and numeric path segments are left to mingo.
  */
-function decidedBy(filter: Document, fields: string[]): boolean {
+export function decidedBy(filter: Document, fields: string[]): boolean {
   const keys = Object.keys(filter);
   if (keys.length !== fields.length) return false;
   return keys.every((key) => {

@@ -1,0 +1,42 @@
+import { ErrorCode } from './error-codes';
+import { errorCodesByStatus, errorResponseSchema, STATUS_OF_CODE } from './api-errors.decorator';
+
+describe('errorCodesByStatus', () => {
+  it('groups explicit codes under their status', () => {
+    expect(
+      errorCodesByStatus([
+        ErrorCode.INVALID_CREDENTIALS,
+        ErrorCode.GROUP_FORBIDDEN,
+        ErrorCode.TOKEN_MISSING,
+      ]),
+    ).toEqual(
+      new Map([
+        [401, [ErrorCode.INVALID_CREDENTIALS, ErrorCode.TOKEN_MISSING]],
+        [403, [ErrorCode.GROUP_FORBIDDEN]],
+      ]),
+    );
+  });
+
+  it('expands a bare status to every code sent with it, without duplicates', () => {
+    expect(errorCodesByStatus([403, ErrorCode.FORBIDDEN]).get(403)).toEqual([
+      ErrorCode.GROUP_FORBIDDEN,
+      ErrorCode.FORBIDDEN,
+    ]);
+    expect(errorCodesByStatus([400]).get(400)).toEqual([ErrorCode.VALIDATION_FAILED]);
+  });
+
+  it('knows a status for every code', () => {
+    for (const code of Object.values(ErrorCode)) expect(STATUS_OF_CODE[code]).toBeGreaterThan(399);
+  });
+});
+
+describe('errorResponseSchema', () => {
+  it('narrows the shared error shape to the status and codes of the route', () => {
+    const r = errorResponseSchema(404, [ErrorCode.NOT_FOUND]);
+    expect(r.description).toBe('Not Found: `NOT_FOUND`');
+    expect(r.schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorResponseDto' });
+    expect(
+      (r.schema.allOf[1] as { properties: { code: { enum: string[] } } }).properties.code.enum,
+    ).toEqual(['NOT_FOUND']);
+  });
+});

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
+import type { AppConfig } from '../../config';
+import type { AuthContext } from '../sessions/session-context';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** A client- or proxy-supplied id is kept only if it is short and plain (it lands in log lines). */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Every place a credential can appear in what pino-http serialises. Bodies are never logged;
+ * the body paths are there for any code that logs an object carrying one (`*` = any key).
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-signature"]',
+  'res.headers["set-cookie"]',
+  'password',
+  'refreshToken',
+  'accessToken',
+  'refreshHash',
+  'refreshHistory',
+  '*.password',
+  '*.refreshToken',
+  '*.accessToken',
+  '*.refreshHash',
+  '*.refreshHistory',
+];
+
+/** The incoming `x-request-id` when it is safe to log, else a fresh UUID; echoed on the response. */
+export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  const id =
+    typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader(REQUEST_ID_HEADER, id);
+  return id;
+}
+
+/** Who made the request, once the SessionGuard has said so (the response line is written last). */
+export function authProps(req: IncomingMessage): Record<string, string> {
+  const auth = (req as IncomingMessage & { auth?: AuthContext }).auth;
+  return auth ? { userId: auth.user.id, sessionId: auth.session.id } : {};
+}
+
+/** nestjs-pino settings: JSON lines on stdout (or `destination`), one per request and event. */
+export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
+  const options: Options = {
+    level: config.logLevel,
+    genReqId: requestIdFor,
+    customProps: authProps,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+  };
+  return { pinoHttp: destination ? [options, destination] : options };
+}

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest, IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { MongoClient } from 'mongodb';
+import { AppProcess, startAppProcess } from './support/app-process';
+import { startTestDatabase, TestDatabase } from './support/database';
+
+const ADMIN = { username: 'root', password: 'a-long-admin-password-for-tests' };
+
+/** The service as a separate process, as in production: its stdout and its exit are observable. */
+describe('running service: logs and graceful shutdown (e2e)', () => {
+  let db: TestDatabase;
+  let app: AppProcess;
+
+  beforeEach(async () => {
+    db = await startTestDatabase();
+    app = await startAppProcess({
+      MONGODB_URI: db.uri,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      JWT_SECRET: 'lifecycle-test-secret-0123456789abcdef',
+      SWEEP_ENABLED: 'false',
+    });
+  });
+  afterEach(async () => {
+    if (app.child.exitCode === null && app.child.signalCode === null) {
+      app.kill('SIGKILL');
+      await app.exited;
+    }
+    await db.stop();
+  });
+
+  const call = async (method: string, path: string, body?: object, token?: string) => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return {
+      status: res.status,
+      requestId: res.headers.get('x-request-id'),
+      body: (await res.json()) as any,
+    };
+  };
+
+  it('writes one JSON line per request with its id and the caller, and never a credential', async () => {
+    const login = await call('POST', '/auth/login', ADMIN);
+    expect(login.status).toBe(201);
+    const refreshed = await call('POST', '/auth/refresh', {
+      refreshToken: login.body.refreshToken,
+    });
+    expect(refreshed.status).toBe(200);
+    const current = await call('GET', '/sessions/current', undefined, refreshed.body.accessToken);
+    expect(current.status).toBe(200);
+    const failed = await call('POST', '/auth/login', { ...ADMIN, password: 'wrong-password-123' });
+    expect(failed.status).toBe(401);
+
+    const lineFor = (requestId: string | null) =>
+      app.waitForLine((l) => l.includes(`"id":"${requestId}"`) && l.includes('"res"'));
+    const [loginLine, , currentLine, failedLine] = (
+      await Promise.all([login, refreshed, current, failed].map((r) => lineFor(r.requestId)))
+    ).map((l) => JSON.parse(l));
+
+    expect(loginLine).toMatchObject({
+      level: 30,
+      req: { method: 'POST', url: '/auth/login' },
+      res: { statusCode: 201 },
+      responseTime: expect.any(Number),
+    });
+    expect(currentLine).toMatchObject({
+      req: { method: 'GET', url: '/sessions/current', headers: { authorization: '[redacted]' } },
+      userId: current.body.user.id,
+      sessionId: current.body.id,
+    });
+    expect(failedLine).toMatchObject({ level: 40, res: { statusCode: 401 } });
+
+    const everything = app.lines.join('\n');
+    const secrets = [
+      ADMIN.password,
+      'wrong-password-123',
+      login.body.accessToken,
+      login.body.refreshToken,
+      refreshed.body.accessToken,
+      refreshed.body.refreshToken,
+      ...[login.body.refreshToken, refreshed.body.refreshToken].map((token: string) =>
+        createHash('sha256').update(token).digest('hex'),
+      ),
+    ];
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+  });
+
+  it('on SIGTERM stops accepting, finishes the request in flight, closes the database and exits 0', async () => {
+    const body = JSON.stringify({ ...ADMIN, label: 'in flight during shutdown' });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: app.port,
+      method: 'POST',
+      path: '/auth/login',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        // The server answers "100 Continue" once it has taken the request in: from then on it
+        // is in flight, and we hold its body back until shutdown is under way.
+        expect: '100-continue',
+      },
+    });
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+    });
+    await new Promise<void>((resolve) => req.on('continue', resolve));
+
+    app.kill('SIGTERM');
+    await refusesConnections(app.port, 10000);
+    req.end(body);
+
+    const res = await response;
+    const text = await new Promise<string>((resolve) => {
+      let data = '';
+      res.setEncoding('utf8').on('data', (c: string) => (data += c));
+      res.on('end', () => resolve(data));
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers.connection).toBe('close');
+    const session = JSON.parse(text).session;
+    expect(session).toMatchObject({ label: 'in flight during shutdown', state: 'active' });
+
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    // What the in-flight request wrote is in the database.
+    const client = await MongoClient.connect(db.uri);
+    try {
+      const stored = await client
+        .db(db.dbName)
+        .collection('sessions')
+        .countDocuments({ label: 'in flight during shutdown' });
+      expect(stored).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+/** Resolves once a TCP connect to the port is refused (the server stopped listening). */
+async function refusesConnections(port: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        resolve(error.code === 'ECONNREFUSED'),
+      );
+    });
+    if (refused) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,129 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface AppProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Every stdout line so far (the JSON log lines). */
+  lines: string[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first stdout line matching, waiting for it if needed. */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** A port nobody listens on right now (the OS picks it; we release it for the child). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Node arguments to run `src/<script>.ts`: its build when `npm run build` is up to date (CI
+ * builds before testing), else the source through ts-node, so a test never runs stale code.
+ */
+export function nodeArgsFor(script: string): string[] {
+  const built = join(ROOT, 'dist', 'src', `${script}.js`);
+  const fresh =
+    existsSync(built) &&
+    statSync(built).mtimeMs >=
+      Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'config')));
+  return fresh
+    ? [built]
+    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', `${script}.ts`)];
+}
+
+/** Starts the service as `npm start` would, on a free port, and waits until it listens. */
+export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, nodeArgsFor('main'), {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+    waiters.forEach((w) => w());
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      waiters.forEach((w) => w());
+      resolve({ code, signal });
+    }),
+  );
+
+  const waitForLine = (match: (line: string) => boolean, timeoutMs = 30000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(match);
+        if (found !== undefined) return done(() => resolve(found));
+        if (child.exitCode !== null || child.signalCode !== null) {
+          done(() =>
+            reject(new Error(`app exited early:\n${stderr.join('')}\n${lines.join('\n')}`)),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () =>
+          done(() =>
+            reject(
+              new Error(
+                `no matching log line in ${timeoutMs} ms:\n${lines.join('\n')}\n${stderr.join('')}`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const app: AppProcess = {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    stderr,
+    exited,
+    waitForLine,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
+  };
+  try {
+    await waitForLine((line) => line.includes(`listening on port ${port}`));
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return app;
+}
