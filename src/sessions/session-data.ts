@@ -1,4 +1,5 @@
 import { badRequest } from '../common/api.exception';
+import { hasLoneSurrogate } from '../common/unicode';
 
 export type SessionDataObject = Record<string, unknown>;
 
@@ -9,17 +10,11 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const isPlainObject = (v: unknown): v is SessionDataObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Half of a UTF-16 surrogate pair on its own (JSON may escape one as "\ud800"). It cannot be
- * stored as UTF-8: the database would keep U+FFFD while the client was answered the original.
- */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 const notUnicode = (path: string) =>
   badRequest(`Session data at "${path.slice(0, -1)}" is not valid Unicode (a lone surrogate)`);
 
 function checkKey(key: string, path: string): void {
-  if (LONE_SURROGATE.test(key)) throw notUnicode(`${path}${key}.`);
+  if (hasLoneSurrogate(key)) throw notUnicode(`${path}${key}.`);
   if (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key)) {
     throw badRequest(
       `Session data key "${path}${key}" is not allowed (keys may not start with "$", contain ".", or be __proto__, constructor or prototype)`,
@@ -37,7 +32,7 @@ function walk(value: unknown, depth: number, path: string): void {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw badRequest(`Session data value at "${path.slice(0, -1)}" is not a finite number`);
   }
-  if (typeof value === 'string' && LONE_SURROGATE.test(value)) throw notUnicode(path);
+  if (typeof value === 'string' && hasLoneSurrogate(value)) throw notUnicode(path);
   if (typeof value !== 'object' || value === null) return;
   if (depth > MAX_SESSION_DATA_DEPTH) {
     throw badRequest(`Session data is nested deeper than ${MAX_SESSION_DATA_DEPTH} levels`);

@@ -45,6 +45,35 @@ describe('defects found by the hardening suites (e2e)', () => {
     expect(stored!.data).toEqual({ kept: 1 });
   });
 
+  it('refuses a JSON body with a lone surrogate anywhere (a username was stored as U+FFFD while answered as sent)', async () => {
+    await createUser(t, { username: 'root', password: 'root-password', roles: ['admin'] });
+    const admin = await login(t, 'root', 'root-password');
+    for (const raw of [
+      '{"username":"x\\ud800","password":"a-long-password"}',
+      '{"username":"y","password":"a-long-password","groups":["\\udc00"]}',
+      '{"username":"z","password":"a-long-password","\\ud83d":1}',
+    ]) {
+      const res = await t
+        .http()
+        .post('/admin/users')
+        .set('Authorization', bearer(admin.accessToken))
+        .set('Content-Type', 'application/json')
+        .send(raw);
+      expect(res.status).toBe(400);
+      expect(assertErrorShape(raw, res.status, res.body)).toBe('VALIDATION_FAILED');
+    }
+    expect(await t.connection.collection('users').countDocuments()).toBe(2);
+    // A well-formed pair (an emoji) is of course fine.
+    const ok = await t
+      .http()
+      .post('/admin/users')
+      .set('Authorization', bearer(admin.accessToken))
+      .set('Content-Type', 'application/json')
+      .send('{"username":"\\ud83d\\ude00","password":"a-long-password"}');
+    expect(ok.status).toBe(201);
+    expect(ok.body.username).toBe('😀');
+  });
+
   it('refuses session data holding a lone surrogate (stored as U+FFFD while answered as sent)', async () => {
     const res = await t
       .http()
