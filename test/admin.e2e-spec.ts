@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { parseCsvRecords } from './support/csv';
 import { createTestApp, createUser, login, TestApp } from './support/app';
+import { startTestDatabase } from './support/database';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -102,6 +103,9 @@ describe('Admin API (e2e)', () => {
       });
       expect(byId.get(alice.ids[1])).toMatchObject({ state: 'expired', endReason: 'admin' });
       expect(byId.get(bob.ids[0])).toMatchObject({ username: 'bob', state: 'active' });
+      // `current` marks the admin's own session only
+      const rootIds = await activeIdsOf('root');
+      expect(all.body.filter((s: any) => s.current).map((s: any) => s.id)).toEqual(rootIds);
       for (const s of all.body) {
         expect(Object.keys(s).sort()).toEqual(
           [
@@ -509,6 +513,40 @@ describe('Admin API (e2e)', () => {
     ])('refuses %j with 400', async (body) => {
       const res = await t.http().post('/admin/users').set(auth(admin)).send(body).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('several instances on one database', () => {
+    it('another instance refuses an invalidated session once its cache entry lapses', async () => {
+      const db = await startTestDatabase();
+      const cacheTtlMs = 5000;
+      const env = { SESSION_CACHE_TTL_MS: String(cacheTtlMs) };
+      const a = await createTestApp(env, { db });
+      const b = await createTestApp(env, { db });
+      try {
+        await createUser(a, { username: 'root', password: PASSWORD, roles: ['admin'] });
+        await createUser(a, { username: 'alice', password: PASSWORD });
+        const rootToken = (await login(a, 'root', PASSWORD)).accessToken;
+        const alice = await login(b, 'alice', PASSWORD);
+        // b has now seen (and cached) alice's live session
+        await b.http().get('/sessions').set(auth(alice.accessToken)).expect(200);
+
+        await a
+          .http()
+          .post('/admin/sessions/invalidate')
+          .set(auth(rootToken))
+          .send({ username: 'alice' })
+          .expect(200, { invalidated: 1, errors: [] });
+        await a.http().get('/sessions').set(auth(alice.accessToken)).expect(401);
+
+        b.clock.advance(cacheTtlMs);
+        const refused = await b.http().get('/sessions').set(auth(alice.accessToken)).expect(401);
+        expect(refused.body.code).toBe('SESSION_EXPIRED');
+      } finally {
+        await a.close();
+        await b.close();
+        await db.stop();
+      }
     });
   });
 });

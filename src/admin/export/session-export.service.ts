@@ -39,7 +39,11 @@ export class SessionExportService {
     };
   }
 
-  async export(query: ExportSessionsQueryDto, res: Response): Promise<void> {
+  async export(
+    query: ExportSessionsQueryDto,
+    callerSessionId: string | null,
+    res: Response,
+  ): Promise<void> {
     const now = this.clock.now();
     const cursor = this.sessions
       .find(this.filterFor(query, now))
@@ -57,7 +61,7 @@ export class SessionExportService {
       throw err;
     }
     const view = (doc: NonNullable<typeof first>) =>
-      toAdminSessionView(doc, now, this.config.idleTimeoutSeconds);
+      toAdminSessionView(doc, callerSessionId, now, this.config.idleTimeoutSeconds);
     async function* views() {
       try {
         for (let doc = first; doc; doc = await cursor.next()) yield view(doc);
