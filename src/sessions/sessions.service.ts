@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import { FilterQuery, Model, Types } from 'mongoose';
@@ -39,6 +39,8 @@ const uniq = (values: string[]) => [...new Set(values)];
  */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
   constructor(
     @InjectModel(Session.name) readonly model: Model<Session>,
     private readonly users: UsersService,
@@ -93,7 +95,11 @@ export class SessionsService {
     } catch (error) {
       throw await this.upsertError(error, 'login', request);
     }
-    await this.evictOverLimit(user.id, now);
+    // The new session exists either way; if eviction fails now, the next login evicts, and the
+    // client is not left with a live session it never got tokens for.
+    await this.evictOverLimit(user.id, now).catch((error: unknown) =>
+      this.logger.warn(`Evicting surplus sessions of user ${user.id} failed: ${String(error)}`),
+    );
     return this.respond(doc, refreshToken, secret, now, request);
   }
 
