@@ -406,6 +406,18 @@ export class SessionsService {
     return docs.map((d) => this.view(d, currentSessionId));
   }
 
+  /**
+   * The caller's own current session. The guard may have passed it from the cache after it was
+   * deleted (sweep, database restored or replaced): that is a session that no longer exists,
+   * 401 like at any other route, never a 404 for the caller's own session.
+   */
+  async getCurrent(userId: string, sessionId: string): Promise<SessionLean> {
+    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
+    if (doc) return doc;
+    this.cache.invalidate(sessionId);
+    throw this.sessionGone();
+  }
+
   async getOwn(userId: string, sessionId: string): Promise<SessionLean> {
     const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
     if (!doc) throw notFound('No such session');
