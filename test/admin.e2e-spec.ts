@@ -1,4 +1,6 @@
-import { Types } from 'mongoose';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Query, Types } from 'mongoose';
 import { parseCsvRecords } from './support/csv';
 import { createTestApp, createUser, login, TestApp } from './support/app';
 import { startTestDatabase } from './support/database';
@@ -204,6 +206,69 @@ describe('Admin API (e2e)', () => {
         .expect(200);
       expect(parseCsvRecords(res.text)).toEqual([]);
       expect(res.text.startsWith('id,userId,username,')).toBe(true);
+    });
+
+    it('stops reading the database when the client goes away mid-export', async () => {
+      const userId = new Types.ObjectId();
+      const now = t.clock.nowMs();
+      const docs = Array.from({ length: 20_000 }, (_, i) => ({
+        userId,
+        username: 'bulk',
+        groups: [],
+        ip: null,
+        userAgent: 'x'.repeat(200),
+        label: null,
+        state: 'active',
+        createdAt: new Date(now - i * 1000),
+        lastSeenAt: new Date(now),
+        expiresAt: new Date(now + 86400_000),
+        expiredAt: null,
+        endReason: null,
+        refreshHash: String(i),
+        refreshHistory: [],
+        rotatedAt: null,
+        data: {},
+      }));
+      await sessions().insertMany(docs);
+      // Watch (not replace) the cursors queries open, to see the export's close.
+      const closed: Promise<unknown>[] = [];
+      let read = 0;
+      const open = Query.prototype.cursor;
+      const spy = jest.spyOn(Query.prototype, 'cursor').mockImplementation(function (
+        this: Query<unknown, unknown>,
+        ...args: Parameters<typeof open>
+      ) {
+        const cursor = open.apply(this, args);
+        closed.push(new Promise((resolve) => cursor.once('close', resolve)));
+        const next = cursor.next.bind(cursor);
+        cursor.next = async () => {
+          const doc = await next();
+          if (doc) read++;
+          return doc;
+        };
+        return cursor;
+      });
+      await t.app.listen(0, '127.0.0.1');
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        const req = get(
+          `http://127.0.0.1:${port}/admin/sessions?user=bulk`,
+          { headers: auth(admin) },
+          (res) => {
+            expect(res.statusCode).toBe(200);
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
+        req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+      });
+      spy.mockRestore();
+      expect(closed).toHaveLength(1);
+      await closed[0]; // the export's cursor is closed (the test times out otherwise)
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThan(docs.length / 2);
     });
 
     it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1'])(
