@@ -327,7 +327,7 @@ describe('hostile input on every documented route (e2e, property-based)', () => 
       fc.asyncProperty(arbitrary, async ({ op, ...input }) => {
         await send(op, input);
       }),
-      { numRuns: 150, endOnFailure: true },
+      { numRuns: 100, endOnFailure: true },
     );
   }, 180_000);
 
