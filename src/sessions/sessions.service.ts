@@ -136,11 +136,10 @@ export class SessionsService {
       this.cache.invalidate(String(doc._id));
       return this.respond(doc, next, secret, now, request);
     }
-    return this.refreshNotRotated(presented, hash, next, secret, now, request);
+    return this.refreshNotRotated(hash, next, secret, now, request);
   }
 
   private async refreshNotRotated(
-    presented: string,
     hash: string,
     next: string,
     secret: string,
