@@ -16,7 +16,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -39,6 +39,17 @@ interface Mem {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  cpu: { user: number; system: number };
+}
+
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return 0;
+  }
 }
 
 const MB = 1024 * 1024;
@@ -192,10 +203,13 @@ interface Run {
   baselineHeapMb: number;
   peakHeapGrowthMb: number;
   peakLiveHeapGrowthMb: number;
+  appCpuSeconds: number;
+  engineCpuSeconds: number;
   samples: number;
 }
 
 async function measure(
+  engine: ChildProcess,
   app: AppProcess,
   bearer: string,
   sessions: number,
@@ -203,6 +217,7 @@ async function measure(
   client: 'fast' | 'slow',
 ): Promise<Run> {
   const base = await app.gc();
+  const engineCpuBefore = cpuSecondsOf(engine.pid);
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
   let peakLive = base.heapUsed;
@@ -228,6 +243,9 @@ async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   done = true;
   await sampler;
+  const after = await app.mem();
+  const appCpu = (after.cpu.user + after.cpu.system - base.cpu.user - base.cpu.system) / 1e6;
+  const engineCpu = cpuSecondsOf(engine.pid) - engineCpuBefore;
   // json: "[", one line per record, "]"; csv: header plus one line per record (labels have no newline)
   const records = format === 'json' ? lines - 2 : lines - 1;
   if (records < sessions) throw new Error(`expected ${sessions}+ records, counted ${records}`);
@@ -242,6 +260,8 @@ async function measure(
     baselineHeapMb: mb(base.heapUsed),
     peakHeapGrowthMb: mb(peakHeap - base.heapUsed),
     peakLiveHeapGrowthMb: mb(peakLive - base.heapUsed),
+    appCpuSeconds: Math.round(appCpu * 10) / 10,
+    engineCpuSeconds: Math.round(engineCpu * 10) / 10,
     samples,
   };
 }
@@ -265,11 +285,11 @@ async function main(): Promise<void> {
       await fill(sessions, filled, size);
       filled = size;
       for (const format of ['json', 'csv'] as const) {
-        runs.push(await measure(app, bearer, size, format, 'fast'));
+        runs.push(await measure(engine.child, app, bearer, size, format, 'fast'));
         console.log(JSON.stringify(runs[runs.length - 1]));
       }
     }
-    runs.push(await measure(app, bearer, filled, 'csv', 'slow'));
+    runs.push(await measure(engine.child, app, bearer, filled, 'csv', 'slow'));
     console.log(JSON.stringify(runs[runs.length - 1]));
   } finally {
     app?.stop();
@@ -286,6 +306,8 @@ async function main(): Promise<void> {
     ['RSS growth MB', (r) => r.peakRssGrowthMb],
     ['heap growth MB', (r) => r.peakHeapGrowthMb],
     ['live heap growth MB', (r) => r.peakLiveHeapGrowthMb],
+    ['app CPU s', (r) => r.appCpuSeconds],
+    ['engine CPU s', (r) => r.engineCpuSeconds],
   ];
   console.log(`\napp heap cap ${APP_HEAP_MB} MB`);
   console.log(columns.map(([h]) => h).join(' | '));

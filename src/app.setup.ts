@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { appConfig, AppConfig } from '../config';
+import { refuseLoneSurrogates } from './common/unicode';
 import { setupOpenApi } from './operations/openapi';
 
 /**
@@ -35,7 +36,7 @@ export function configureApp(app: NestExpressApplication): void {
   }
 
   // Registered before Nest's defaults, which are then skipped (same parser names).
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  app.useBodyParser('json', { limit: config.bodyLimit, reviver: refuseLoneSurrogates });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: true });
 
   setupOpenApi(app);

@@ -1,6 +1,9 @@
-import { Types } from 'mongoose';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Query, Types } from 'mongoose';
 import { parseCsvRecords } from './support/csv';
 import { createTestApp, createUser, login, TestApp } from './support/app';
+import { startTestDatabase } from './support/database';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -102,6 +105,9 @@ describe('Admin API (e2e)', () => {
       });
       expect(byId.get(alice.ids[1])).toMatchObject({ state: 'expired', endReason: 'admin' });
       expect(byId.get(bob.ids[0])).toMatchObject({ username: 'bob', state: 'active' });
+      // `current` marks the admin's own session only
+      const rootIds = await activeIdsOf('root');
+      expect(all.body.filter((s: any) => s.current).map((s: any) => s.id)).toEqual(rootIds);
       for (const s of all.body) {
         expect(Object.keys(s).sort()).toEqual(
           [
@@ -200,6 +206,69 @@ describe('Admin API (e2e)', () => {
         .expect(200);
       expect(parseCsvRecords(res.text)).toEqual([]);
       expect(res.text.startsWith('id,userId,username,')).toBe(true);
+    });
+
+    it('stops reading the database when the client goes away mid-export', async () => {
+      const userId = new Types.ObjectId();
+      const now = t.clock.nowMs();
+      const docs = Array.from({ length: 20_000 }, (_, i) => ({
+        userId,
+        username: 'bulk',
+        groups: [],
+        ip: null,
+        userAgent: 'x'.repeat(200),
+        label: null,
+        state: 'active',
+        createdAt: new Date(now - i * 1000),
+        lastSeenAt: new Date(now),
+        expiresAt: new Date(now + 86400_000),
+        expiredAt: null,
+        endReason: null,
+        refreshHash: String(i),
+        refreshHistory: [],
+        rotatedAt: null,
+        data: {},
+      }));
+      await sessions().insertMany(docs);
+      // Watch (not replace) the cursors queries open, to see the export's close.
+      const closed: Promise<unknown>[] = [];
+      let read = 0;
+      const open = Query.prototype.cursor;
+      const spy = jest.spyOn(Query.prototype, 'cursor').mockImplementation(function (
+        this: Query<unknown, unknown>,
+        ...args: Parameters<typeof open>
+      ) {
+        const cursor = open.apply(this, args);
+        closed.push(new Promise((resolve) => cursor.once('close', resolve)));
+        const next = cursor.next.bind(cursor);
+        cursor.next = async () => {
+          const doc = await next();
+          if (doc) read++;
+          return doc;
+        };
+        return cursor;
+      });
+      await t.app.listen(0, '127.0.0.1');
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        const req = get(
+          `http://127.0.0.1:${port}/admin/sessions?user=bulk`,
+          { headers: auth(admin) },
+          (res) => {
+            expect(res.statusCode).toBe(200);
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
+        req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+      });
+      spy.mockRestore();
+      expect(closed).toHaveLength(1);
+      await closed[0]; // the export's cursor is closed (the test times out otherwise)
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThan(docs.length / 2);
     });
 
     it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1'])(
@@ -509,6 +578,40 @@ describe('Admin API (e2e)', () => {
     ])('refuses %j with 400', async (body) => {
       const res = await t.http().post('/admin/users').set(auth(admin)).send(body).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('several instances on one database', () => {
+    it('another instance refuses an invalidated session once its cache entry lapses', async () => {
+      const db = await startTestDatabase();
+      const cacheTtlMs = 5000;
+      const env = { SESSION_CACHE_TTL_MS: String(cacheTtlMs) };
+      const a = await createTestApp(env, { db });
+      const b = await createTestApp(env, { db });
+      try {
+        await createUser(a, { username: 'root', password: PASSWORD, roles: ['admin'] });
+        await createUser(a, { username: 'alice', password: PASSWORD });
+        const rootToken = (await login(a, 'root', PASSWORD)).accessToken;
+        const alice = await login(b, 'alice', PASSWORD);
+        // b has now seen (and cached) alice's live session
+        await b.http().get('/sessions').set(auth(alice.accessToken)).expect(200);
+
+        await a
+          .http()
+          .post('/admin/sessions/invalidate')
+          .set(auth(rootToken))
+          .send({ username: 'alice' })
+          .expect(200, { invalidated: 1, errors: [] });
+        await a.http().get('/sessions').set(auth(alice.accessToken)).expect(401);
+
+        b.clock.advance(cacheTtlMs);
+        const refused = await b.http().get('/sessions').set(auth(alice.accessToken)).expect(401);
+        expect(refused.body.code).toBe('SESSION_EXPIRED');
+      } finally {
+        await a.close();
+        await b.close();
+        await db.stop();
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The app alone in a child process, for benchmarks that measure its memory: it reports its
- * port once listening and answers `mem` with process.memoryUsage() (after a GC on `gc`).
+ * port once listening and answers `mem` with process.memoryUsage() and cpuUsage() (after a GC on `gc`).
  * Started by a bench with `fork(…, { execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only'] })`.
  */
 import { NestFactory } from '@nestjs/core';
@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   process.send!({ port });
   process.on('message', (message) => {
     if (message === 'gc') (globalThis as { gc?: () => void }).gc?.();
-    if (message === 'mem' || message === 'gc') process.send!({ mem: process.memoryUsage() });
+    if (message === 'mem' || message === 'gc')
+      process.send!({ mem: { ...process.memoryUsage(), cpu: process.cpuUsage() } });
     if (message === 'stop') void app.close().then(() => process.exit(0));
   });
 }

@@ -1,16 +1,9 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ErrorCode } from '../common/error-codes';
+import { CurrentSession } from '../sessions/decorators/current-session.decorator';
 import { Roles } from '../sessions/decorators/roles.decorator';
 import { AdminSessionsService } from './admin-sessions.service';
 import {
@@ -34,8 +27,7 @@ const targetBody = (b: SessionTargetDto) =>
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No, invalid or expired bearer token' })
-@ApiForbiddenResponse({ description: 'FORBIDDEN: the caller is not an admin' })
+@ApiErrors(ErrorCode.FORBIDDEN)
 @Roles('admin')
 @Controller('admin/sessions')
 export class AdminSessionsController {
@@ -54,8 +46,13 @@ export class AdminSessionsController {
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: [AdminSessionView] })
-  async export(@Query() query: ExportSessionsQueryDto, @Res() res: Response): Promise<void> {
-    await this.exporter.export(query, res);
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
+  async export(
+    @Query() query: ExportSessionsQueryDto,
+    @CurrentSession('id') sessionId: string,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.exporter.export(query, sessionId, res);
   }
 
   @Post('validate')
@@ -65,8 +62,7 @@ export class AdminSessionsController {
       "Make one session of a user the only active one (the named one, else the user's latest)",
   })
   @ApiOkResponse({ type: ValidateResultDto })
-  @ApiNotFoundResponse({ description: 'No such user, or the session is not theirs' })
-  @ApiConflictResponse({ description: 'The session was signed out or is past its absolute expiry' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND, ErrorCode.CONFLICT)
   async validate(
     @Body() body: SessionTargetDto,
     @Query() query: DistributeQueryDto,
@@ -82,7 +78,7 @@ export class AdminSessionsController {
   @HttpCode(200)
   @ApiOperation({ summary: "Expire one session of a user, or all of the user's (endReason admin)" })
   @ApiOkResponse({ type: InvalidateResultDto })
-  @ApiNotFoundResponse({ description: 'No such user, or the session is not theirs' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async invalidate(
     @Body() body: SessionTargetDto,
     @Query() query: DistributeQueryDto,

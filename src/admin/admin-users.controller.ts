@@ -1,19 +1,14 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ErrorCode } from '../common/error-codes';
 import { Roles } from '../sessions/decorators/roles.decorator';
 import { UsersService } from '../users/users.service';
 import { CreatedUserDto, CreateUserDto } from './dto/create-user.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiForbiddenResponse({ description: 'FORBIDDEN: the caller is not an admin' })
+@ApiErrors(ErrorCode.FORBIDDEN)
 @Roles('admin')
 @Controller('admin/users')
 export class AdminUsersController {
@@ -22,7 +17,7 @@ export class AdminUsersController {
   @Post()
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: CreatedUserDto })
-  @ApiConflictResponse({ description: 'CONFLICT: the username is taken' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.CONFLICT)
   create(@Body() body: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(body);
   }

@@ -39,6 +39,16 @@ describe('toErrorBody', () => {
     expect(
       toErrorBody(Object.assign(new Error('x'), { type: 'entity.too.large', status: 413 })),
     ).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+    // An unsupported charset is a body that cannot be read: 400, the status VALIDATION_FAILED
+    // goes with (it was 415 with VALIDATION_FAILED).
+    expect(
+      toErrorBody(Object.assign(new Error('x'), { type: 'charset.unsupported', status: 415 })),
+    ).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'VALIDATION_FAILED',
+      message: 'The request body could not be read',
+    });
   });
 
   it('maps database errors without leaking their text', () => {

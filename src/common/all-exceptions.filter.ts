@@ -79,17 +79,16 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (err.type === 'entity.too.large') {
     return body(413, ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large');
   }
+  // Any other body-parser refusal (unsupported charset or encoding: 415, aborted: 400) is a
+  // body that cannot be read, which the contract answers 400 VALIDATION_FAILED; keeping 415
+  // would pair VALIDATION_FAILED with a status the contract does not give it.
   if (
     typeof err.type === 'string' &&
     typeof err.status === 'number' &&
     err.status >= 400 &&
     err.status < 500
   ) {
-    return body(
-      err.status,
-      CODE_FOR_STATUS[err.status] ?? ErrorCode.VALIDATION_FAILED,
-      'The request body could not be read',
-    );
+    return body(400, ErrorCode.VALIDATION_FAILED, 'The request body could not be read');
   }
   if (err.code === 11000) {
     return body(409, ErrorCode.CONFLICT, 'A record with the same unique value already exists');

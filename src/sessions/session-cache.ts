@@ -36,10 +36,16 @@ export class SessionCache {
 
   set(sessionId: string, value: AuthContext): void {
     if (this.config.cacheTtlMs <= 0) return;
-    this.entries.set(sessionId, {
-      value,
-      expiresAtMs: this.clock.nowMs() + this.config.cacheTtlMs,
-    });
+    const now = this.clock.nowMs();
+    // Every entry lives the same TTL, so re-inserting at the end keeps the map in expiry order
+    // and the expired entries at its front, where each write drops them. Without this, an entry
+    // whose session is never used again stayed forever: memory grew with every session seen.
+    this.entries.delete(sessionId);
+    this.entries.set(sessionId, { value, expiresAtMs: now + this.config.cacheTtlMs });
+    for (const [id, entry] of this.entries) {
+      if (entry.expiresAtMs > now) break;
+      this.entries.delete(id);
+    }
   }
 
   invalidate(sessionId: string): void {
@@ -50,7 +56,7 @@ export class SessionCache {
     for (const id of sessionIds) this.entries.delete(id);
   }
 
-  /** Drops every cached session of a user (a linear pass: the cache only holds recent sessions). */
+  /** Drops every cached session of a user (a linear pass: the cache only holds sessions used within the TTL). */
   invalidateUser(userId: string): void {
     for (const [id, entry] of this.entries) {
       if (entry.value.user.id === userId) this.entries.delete(id);

@@ -32,6 +32,17 @@ describe('assertSessionData', () => {
     rejects({ a: [[[[[[[[1]]]]]]]] }, /deeper than 8/);
   });
 
+  it('refuses numbers JSON cannot carry (1e999 parses as Infinity)', () => {
+    rejects(JSON.parse('{"a":1e999}'), /"a" is not a finite number/);
+    rejects({ a: { b: [1, -Infinity] } }, /"a\.b\.1" is not a finite number/);
+  });
+
+  it('refuses lone surrogates, which UTF-8 storage would silently replace', () => {
+    rejects(JSON.parse('{"a":"\\ud800"}'), /"a" is not valid Unicode/);
+    rejects(JSON.parse('{"x":{"\\udc00":1}}'), /not valid Unicode/);
+    expect(() => assertSessionData({ emoji: '😀', text: 'é' })).not.toThrow();
+  });
+
   it('refuses operator, dotted and prototype keys at any depth', () => {
     rejects({ $where: 1 }, /\$where/);
     rejects({ a: { 'b.c': 1 } }, /a\.b\.c/);

@@ -1,4 +1,5 @@
 import { badRequest } from '../common/api.exception';
+import { hasLoneSurrogate } from '../common/unicode';
 
 export type SessionDataObject = Record<string, unknown>;
 
@@ -9,7 +10,11 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const isPlainObject = (v: unknown): v is SessionDataObject =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const notUnicode = (path: string) =>
+  badRequest(`Session data at "${path.slice(0, -1)}" is not valid Unicode (a lone surrogate)`);
+
 function checkKey(key: string, path: string): void {
+  if (hasLoneSurrogate(key)) throw notUnicode(`${path}${key}.`);
   if (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key)) {
     throw badRequest(
       `Session data key "${path}${key}" is not allowed (keys may not start with "$", contain ".", or be __proto__, constructor or prototype)`,
@@ -22,6 +27,12 @@ function checkKey(key: string, path: string): void {
  * which (unlike `in` or property access) sees the own `__proto__` keys JSON.parse creates.
  */
 function walk(value: unknown, depth: number, path: string): void {
+  // JSON.parse reads an out-of-range literal such as 1e999 as Infinity: storable in BSON, but
+  // answered as null, so what was kept would differ from what every later read shows.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw badRequest(`Session data value at "${path.slice(0, -1)}" is not a finite number`);
+  }
+  if (typeof value === 'string' && hasLoneSurrogate(value)) throw notUnicode(path);
   if (typeof value !== 'object' || value === null) return;
   if (depth > MAX_SESSION_DATA_DEPTH) {
     throw badRequest(`Session data is nested deeper than ${MAX_SESSION_DATA_DEPTH} levels`);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import { FilterQuery, Model, Types } from 'mongoose';
@@ -39,6 +39,8 @@ const uniq = (values: string[]) => [...new Set(values)];
  */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
   constructor(
     @InjectModel(Session.name) readonly model: Model<Session>,
     private readonly users: UsersService,
@@ -93,7 +95,11 @@ export class SessionsService {
     } catch (error) {
       throw await this.upsertError(error, 'login', request);
     }
-    await this.evictOverLimit(user.id, now);
+    // The new session exists either way; if eviction fails now, the next login evicts, and the
+    // client is not left with a live session it never got tokens for.
+    await this.evictOverLimit(user.id, now).catch((error: unknown) =>
+      this.logger.warn(`Evicting surplus sessions of user ${user.id} failed: ${String(error)}`),
+    );
     return this.respond(doc, refreshToken, secret, now, request);
   }
 
@@ -130,11 +136,10 @@ export class SessionsService {
       this.cache.invalidate(String(doc._id));
       return this.respond(doc, next, secret, now, request);
     }
-    return this.refreshNotRotated(presented, hash, next, secret, now, request);
+    return this.refreshNotRotated(hash, next, secret, now, request);
   }
 
   private async refreshNotRotated(
-    presented: string,
     hash: string,
     next: string,
     secret: string,
@@ -399,6 +404,18 @@ export class SessionsService {
       .sort({ createdAt: -1, _id: -1 })
       .lean<SessionLean[]>();
     return docs.map((d) => this.view(d, currentSessionId));
+  }
+
+  /**
+   * The caller's own current session. The guard may have passed it from the cache after it was
+   * deleted (sweep, database restored or replaced): that is a session that no longer exists,
+   * 401 like at any other route, never a 404 for the caller's own session.
+   */
+  async getCurrent(userId: string, sessionId: string): Promise<SessionLean> {
+    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
+    if (doc) return doc;
+    this.cache.invalidate(sessionId);
+    throw this.sessionGone();
   }
 
   async getOwn(userId: string, sessionId: string): Promise<SessionLean> {

@@ -22,8 +22,11 @@ describe('PasswordService', () => {
     expect(await passwords.verify('not a hash', 's3cret')).toBe(false);
   });
 
-  it('answers false for a missing user after doing the same work', async () => {
+  it('answers false for a missing user after the same work, against a dummy hash', async () => {
     expect(await passwords.verify(null, 's3cret')).toBe(false);
     expect(await passwords.verify(undefined, '')).toBe(false);
+    // The dummy hash has the configured cost, so the unknown-user path costs what a real one does.
+    const dummy = (passwords as unknown as { dummyHash: string }).dummyHash;
+    expect(dummy).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
   });
 });

@@ -7,11 +7,18 @@ export class AdminSessionView extends SessionView {
   username: string;
 }
 
-/** Maps a session document to its admin view, with the effective state as of `now`. */
+/**
+ * Maps a session document to its admin view, with the effective state as of `now`; `current`
+ * marks the admin's own session, as everywhere else in the API.
+ */
 export function toAdminSessionView(
   doc: SessionRecord & { username: string },
+  callerSessionId: string | null,
   now: Date,
   idleTimeoutSeconds: number,
 ): AdminSessionView {
-  return { ...toSessionView(doc, null, { now, idleTimeoutSeconds }), username: doc.username };
+  return {
+    ...toSessionView(doc, callerSessionId, { now, idleTimeoutSeconds }),
+    username: doc.username,
+  };
 }

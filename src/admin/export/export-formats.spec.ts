@@ -1,7 +1,12 @@
 import { parseCsvRecords } from '../../../test/support/csv';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { createCsvStream, createJsonArrayStream, neutraliseFormula } from './export-formats';
+import {
+  createChunker,
+  createCsvStream,
+  createJsonArrayStream,
+  neutraliseFormula,
+} from './export-formats';
 
 const row = (over: Record<string, unknown> = {}) => ({
   id: 's1',
@@ -88,5 +93,24 @@ describe('JSON array export stream', () => {
 
   it('writes [] for no records', async () => {
     expect(JSON.parse(await jsonOf([]))).toEqual([]);
+  });
+});
+
+describe('chunker', () => {
+  it('passes every byte through, in order, in chunks of at least the given size but the last', async () => {
+    const parts = Array.from({ length: 1000 }, (_, i) => `record ${i}\n`);
+    const chunks: Buffer[] = [];
+    const chunker = createChunker(100);
+    chunker.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise<void>((resolve, reject) =>
+      Readable.from(parts).pipe(chunker).on('end', resolve).on('error', reject),
+    );
+    expect(Buffer.concat(chunks).toString()).toBe(parts.join(''));
+    expect(chunks.slice(0, -1).every((c) => c.length >= 100)).toBe(true);
+    expect(chunks.length).toBeLessThan(parts.length / 5);
+  });
+
+  it('writes nothing for nothing', async () => {
+    expect(await text(Readable.from([]).pipe(createChunker(100)))).toBe('');
   });
 });

@@ -9,7 +9,7 @@ import { Clock } from '../../common/clock';
 import { Session } from '../../sessions/schemas/session.schema';
 import { effectiveStateFilter } from '../../sessions/session-state';
 import { ExportSessionsQueryDto } from '../dto/export-query.dto';
-import { createCsvStream, createJsonArrayStream } from './export-formats';
+import { createChunker, createCsvStream, createJsonArrayStream } from './export-formats';
 import { toAdminSessionView } from './admin-session-view';
 
 /** Documents fetched per round trip: the most the export holds in memory at once. */
@@ -39,7 +39,11 @@ export class SessionExportService {
     };
   }
 
-  async export(query: ExportSessionsQueryDto, res: Response): Promise<void> {
+  async export(
+    query: ExportSessionsQueryDto,
+    callerSessionId: string | null,
+    res: Response,
+  ): Promise<void> {
     const now = this.clock.now();
     const cursor = this.sessions
       .find(this.filterFor(query, now))
@@ -57,7 +61,7 @@ export class SessionExportService {
       throw err;
     }
     const view = (doc: NonNullable<typeof first>) =>
-      toAdminSessionView(doc, now, this.config.idleTimeoutSeconds);
+      toAdminSessionView(doc, callerSessionId, now, this.config.idleTimeoutSeconds);
     async function* views() {
       try {
         for (let doc = first; doc; doc = await cursor.next()) yield view(doc);
@@ -80,7 +84,12 @@ export class SessionExportService {
     }
 
     try {
-      await pipeline(Readable.from(views(), { highWaterMark: CURSOR_BATCH_SIZE }), formatter, res);
+      await pipeline(
+        Readable.from(views(), { highWaterMark: CURSOR_BATCH_SIZE }),
+        formatter,
+        createChunker(),
+        res,
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
         this.logger.debug('Export cancelled by the client');

@@ -1,13 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.decorator';
+import { ErrorCode } from '../../common/error-codes';
 import { Public } from '../../sessions/decorators/public.decorator';
 import { AdminSessionsService } from '../admin-sessions.service';
 import { InvalidateResultDto, ValidateResultDto } from '../dto/admin-results.dto';
@@ -31,8 +25,7 @@ import { SignatureGuard } from './signature.guard';
   description:
     'Lowercase hex HMAC-SHA256(PEER_SECRET, METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + BODY)',
 })
-@ApiUnauthorizedResponse({ description: 'SIGNATURE_INVALID: missing, wrong, stale or replayed' })
-@ApiNotFoundResponse({ description: 'No such user, or the session is not theirs' })
+@ApiErrors(ErrorCode.SIGNATURE_INVALID, ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
 @Public()
 @UseGuards(SignatureGuard)
 @Controller('remote/sessions')
@@ -43,7 +36,7 @@ export class RemoteSessionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Signed peer call: same as POST /admin/sessions/validate' })
   @ApiOkResponse({ type: ValidateResultDto })
-  @ApiConflictResponse({ description: 'The session was signed out or is past its absolute expiry' })
+  @ApiErrors(ErrorCode.CONFLICT)
   async validate(@Body() body: SessionTargetDto): Promise<ValidateResultDto> {
     return { ...(await this.admin.validate(body)), errors: [] };
   }

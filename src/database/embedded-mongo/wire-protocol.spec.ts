@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { serialize } from 'bson';
 import {
   encodeOpMsg,
@@ -145,5 +146,72 @@ describe('parseMessage', () => {
     expect(reply.readInt32LE(8)).toBe(7);
     const parsed = parseMessage(reply);
     expect(parsed.kind === 'msg' && parsed.command).toEqual({ ok: 1 });
+  });
+});
+
+describe('wire protocol under arbitrary input', () => {
+  it('parses any bytes into a request or a ProtocolError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 200 }), fc.boolean(), (bytes, msg) => {
+        const message = Buffer.from(bytes);
+        message.writeInt32LE(message.length, 0);
+        message.writeInt32LE(msg ? OP_MSG : OP_QUERY, 12);
+        try {
+          parseMessage(message);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('turns any corruption of a valid message into a request or a ProtocolError', () => {
+    const valid = opMsg([
+      bodySection({ insert: 'c', ordered: false, $db: 'd' }),
+      sequenceSection('documents', [{ a: 1, s: 'text', n: [1, 2, { x: null }] }, { b: true }]),
+    ]);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: 4, max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })),
+          {
+            minLength: 1,
+            maxLength: 6,
+          },
+        ),
+        (edits) => {
+          const message = Buffer.from(valid);
+          for (const [position, value] of edits) message[position] = value;
+          try {
+            parseMessage(message);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtocolError);
+          }
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('frames a stream cut at arbitrary points into the messages that were sent', () => {
+    const messages = [
+      opMsg([bodySection({ ping: 1, $db: 'admin' })]),
+      opMsg([bodySection({ insert: 'c', $db: 'd' }), sequenceSection('documents', [{ a: 1 }])]),
+      opMsg([bodySection({ find: 'c', filter: { s: 'x'.repeat(300) }, $db: 'd' })]),
+    ];
+    const stream = Buffer.concat(messages);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 })), (cuts) => {
+        const framer = new MessageFramer(1024 * 1024);
+        const points = [0, ...[...cuts].sort((a, b) => a - b), stream.length];
+        const out: Buffer[] = [];
+        for (let i = 1; i < points.length; i++) {
+          out.push(...framer.push(stream.subarray(points[i - 1], points[i])));
+        }
+        expect(out.map((m) => m.toString('hex'))).toEqual(messages.map((m) => m.toString('hex')));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -189,17 +189,26 @@ function parseOpQuery(message: Buffer, header: MessageHeader): OpQueryRequest {
 }
 
 export function parseMessage(message: Buffer): WireRequest {
+  if (message.length < MIN_MESSAGE_SIZE) {
+    throw new ProtocolError(`message of ${message.length} bytes is too short`);
+  }
   const header = readHeader(message);
   if (header.messageLength !== message.length) {
     throw new ProtocolError('message length does not match its header');
   }
-  switch (header.opCode) {
-    case OP_MSG:
-      return parseOpMsg(message, header);
-    case OP_QUERY:
-      return parseOpQuery(message, header);
-    default:
-      throw new ProtocolError(`unsupported opCode ${header.opCode}`);
+  try {
+    switch (header.opCode) {
+      case OP_MSG:
+        return parseOpMsg(message, header);
+      case OP_QUERY:
+        return parseOpQuery(message, header);
+      default:
+        throw new ProtocolError(`unsupported opCode ${header.opCode}`);
+    }
+  } catch (error) {
+    // A read past the end of a truncated section is the client's fault, not the engine's.
+    if (error instanceof RangeError) throw new ProtocolError(`malformed message: ${error.message}`);
+    throw error;
   }
 }
 

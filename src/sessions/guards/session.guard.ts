@@ -29,9 +29,11 @@ export class SessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    // Deny by default everywhere: a non-HTTP handler (RPC, WebSocket) carries no bearer header
+    // this guard could check, so it must be marked @Public() and authenticate itself.
+    if (context.getType() !== 'http') return false;
 
     const request = context.switchToHttp().getRequest<Request>();
     const token = bearerToken(request);

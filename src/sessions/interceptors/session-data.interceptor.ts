@@ -3,8 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import { Model, Types } from 'mongoose';
-import { concatMap, Observable } from 'rxjs';
-import { unauthorized } from '../../common/api.exception';
+import { defer, lastValueFrom, Observable } from 'rxjs';
+import { conflict, unauthorized } from '../../common/api.exception';
 import { ErrorCode } from '../../common/error-codes';
 import {
   SESSION_DATA_KEY,
@@ -18,10 +18,17 @@ import { assertSessionData, SessionDataObject } from '../session-data';
 
 type DataRequest = Request & { auth?: AuthContext; [SESSION_DATA_REF]?: SessionDataRef };
 
+/** How often a handler is run again when other requests keep changing the same data. */
+export const MAX_SESSION_DATA_ATTEMPTS = 25;
+
 /**
- * For handlers that take `@SessionData()`: loads the session's data once before the handler,
- * and after it writes data and expiry back in one conditional update, only if either changed
- * (compared by serialized snapshot). Other handlers pass straight through.
+ * For handlers that take `@SessionData()`: loads the session's data before the handler, and
+ * after it writes data and expiry back, only if either changed (compared by serialized
+ * snapshot). The write is conditional on the data still being what was read (optimistic
+ * concurrency): when a concurrent request changed it in between, the handler runs again on the
+ * new data, so two parallel merges both land instead of one silently undoing the other. A
+ * `@SessionData()` handler may therefore run more than once; it should only change the data.
+ * Other handlers pass straight through.
  */
 @Injectable()
 export class SessionDataInterceptor implements NestInterceptor {
@@ -31,7 +38,7 @@ export class SessionDataInterceptor implements NestInterceptor {
     private readonly cache: SessionCache,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (
       context.getType() !== 'http' ||
       !this.reflector.get<boolean>(SESSION_DATA_KEY, context.getHandler())
@@ -43,31 +50,42 @@ export class SessionDataInterceptor implements NestInterceptor {
     if (!sessionId) {
       throw unauthorized(ErrorCode.TOKEN_MISSING, 'This route needs a session');
     }
-    const doc = await this.model
-      .findById(sessionId)
-      .select({ data: 1, expiresAt: 1 })
-      .lean<{ _id: Types.ObjectId; data?: SessionDataObject; expiresAt: Date }>();
-    if (!doc) throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
-    const ref: SessionDataRef = { data: doc.data ?? {}, expiresAt: doc.expiresAt };
-    const snapshot = JSON.stringify(ref.data);
-    const expiry = ref.expiresAt.getTime();
-    request[SESSION_DATA_REF] = ref;
+    return defer(() => this.run(request, sessionId, next));
+  }
 
-    return next.handle().pipe(
-      concatMap(async (result) => {
-        const expiryMoved = ref.expiresAt.getTime() !== expiry;
-        if (!expiryMoved && JSON.stringify(ref.data) === snapshot) return result;
-        assertSessionData(ref.data);
-        const written = await this.model.updateOne(
-          { _id: sessionId, state: 'active' },
-          { $set: { data: ref.data, expiresAt: ref.expiresAt } },
-        );
-        if (written.matchedCount === 0) {
-          throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session is no longer active');
-        }
+  private async run(request: DataRequest, sessionId: string, next: CallHandler): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const doc = await this.model
+        .findById(sessionId)
+        .select({ data: 1, expiresAt: 1 })
+        .lean<{ _id: Types.ObjectId; data?: SessionDataObject; expiresAt: Date }>();
+      if (!doc) throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
+      // The handler may change the object it is given in place; the filter needs it as read.
+      const asRead = doc.data === undefined ? { $exists: false } : structuredClone(doc.data);
+      const ref: SessionDataRef = { data: doc.data ?? {}, expiresAt: doc.expiresAt };
+      const snapshot = JSON.stringify(ref.data);
+      const expiry = ref.expiresAt.getTime();
+      request[SESSION_DATA_REF] = ref;
+
+      // Each subscription runs the handler (pipes and parameters included) afresh.
+      const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const expiryMoved = ref.expiresAt.getTime() !== expiry;
+      if (!expiryMoved && JSON.stringify(ref.data) === snapshot) return result;
+      assertSessionData(ref.data);
+      const written = await this.model.updateOne(
+        { _id: sessionId, state: 'active', data: asRead },
+        { $set: { data: ref.data, expiresAt: ref.expiresAt } },
+      );
+      if (written.matchedCount === 1) {
         if (expiryMoved) this.cache.invalidate(sessionId);
         return result;
-      }),
-    );
+      }
+      if (!(await this.model.exists({ _id: sessionId, state: 'active' }))) {
+        throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session is no longer active');
+      }
+      if (attempt >= MAX_SESSION_DATA_ATTEMPTS) {
+        throw conflict('The session data kept changing under this request; try again');
+      }
+    }
   }
 }

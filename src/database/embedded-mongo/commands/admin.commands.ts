@@ -161,15 +161,18 @@ const dropIndexes: CommandHandler = (command, context) => {
     return { nIndexesWas, msg: 'non-_id indexes dropped for collection', ok: 1 };
   }
   const names = Array.isArray(target) ? target : [indexNameOf(collection, target)];
+  if (!names.every((indexName): indexName is string => typeof indexName === 'string')) {
+    throw new CommandError('TypeMismatch', "BSON field 'index' must hold index names (strings)");
+  }
   for (const indexName of names) {
     if (indexName === ID_INDEX_NAME) {
       throw new CommandError('InvalidOptions', 'cannot drop _id index');
     }
     if (!collection.indexes.some((index) => index.name === indexName)) {
-      throw new CommandError('IndexNotFound', `index not found with name [${String(indexName)}]`);
+      throw new CommandError('IndexNotFound', `index not found with name [${indexName}]`);
     }
   }
-  for (const indexName of names) collection.dropIndex(String(indexName));
+  for (const indexName of names) collection.dropIndex(indexName);
   return { nIndexesWas, ok: 1 };
 };
 

@@ -20,11 +20,14 @@ export type CommandHandler = (command: Document, context: CommandContext) => Doc
 /** The collection name a command's first field carries, checked as mongod does. */
 export function collectionName(command: Document, field: string): string {
   const name = command[field] as unknown;
-  if (typeof name !== 'string' || name.length === 0) {
+  if (typeof name !== 'string') {
     throw new CommandError(
       'InvalidNamespace',
       `collection name has invalid type ${name === null ? 'null' : typeof name}`,
     );
+  }
+  if (name.length === 0) {
+    throw new CommandError('InvalidNamespace', `Invalid namespace specified '${field}: ""'`);
   }
   return name;
 }
@@ -76,6 +79,9 @@ export function matchingDocuments(
   filter: Document = {},
   max = Number.POSITIVE_INFINITY,
 ): StoredDocument[] {
+  if (!isPlainObject(filter)) {
+    throw new CommandError('TypeMismatch', 'a query filter must be an object');
+  }
   if (!collection || max <= 0) return [];
   const { documents, exact } = collection.candidates(filter);
   const residual = exact ? {} : withoutIndexedId(filter);

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { Aggregator, find as mingoFind, ProcessingMode } from 'mingo';
 import { CommandError } from '../command-error';
-import { valueKey } from '../storage/bson-value';
+import { isPlainObject, valueKey } from '../storage/bson-value';
 import {
   cloneDocument,
   parseSortSpec,
@@ -49,8 +49,7 @@ const find: CommandHandler = (command, context) => {
   let docs = sortDocuments(matchingDocuments(collection, filter, enough), sort);
   docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
   const projected = project(docs, optionalDocument(command, 'projection'));
-  const firstBatchSize = limit > 0 && batchSize === undefined ? limit : batchSize;
-  return cursorReply(context, ns, projected, firstBatchSize, singleBatch);
+  return cursorReply(context, ns, projected, batchSize, singleBatch);
 };
 
 const getMore: CommandHandler = (command, context) => {
@@ -133,7 +132,13 @@ const aggregate: CommandHandler = (command, context) => {
       "The 'cursor' option is required, except for aggregate with the explain argument",
     );
   }
-  for (const stage of pipeline as Document[]) {
+  for (const stage of pipeline as unknown[]) {
+    if (!isPlainObject(stage)) {
+      throw new CommandError(
+        'TypeMismatch',
+        "Each element of the 'pipeline' array must be an object",
+      );
+    }
     const op = Object.keys(stage)[0];
     if (WRITING_STAGES.includes(op)) {
       throw new CommandError('IllegalOperation', `${op} is not supported by the embedded engine`);

@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ROOT } from './processes';
+import { RESULTS_DIR, type Machine, type SavedReport } from './results';
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+const ORDER = ['guard', 'alternatives', 'revocation', 'auth', 'memory'];
+
+const cell = (v: unknown) =>
+  String(v ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
+
+function formatValue(value: unknown, unit?: string): string {
+  const v = typeof value === 'number' ? value.toLocaleString('en-US') : String(value);
+  return unit ? `${v} ${unit}` : v;
+}
+
+function loadReports(): { name: string; report: Partial<SavedReport> }[] {
+  if (!existsSync(RESULTS_DIR)) return [];
+  const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return readdirSync(RESULTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map((name) => ({
+      name,
+      report: JSON.parse(
+        readFileSync(resolve(RESULTS_DIR, `${name}.json`), 'utf8'),
+      ) as Partial<SavedReport>,
+    }));
+}
+
+/** A machine this busy (1-minute load per core, before the run) gives noisy, preliminary figures. */
+const BUSY_LOAD_PER_CORE = 0.5;
+
+export function isBusy(m: Pick<Machine, 'loadAverageAtStart' | 'cores'>): boolean {
+  return m.loadAverageAtStart / m.cores > BUSY_LOAD_PER_CORE;
+}
+
+export function renderMarkdown(
+  atStart: Machine,
+  outcomes: { name: string; status: string; seconds: number }[],
+): string {
+  const reports = loadReports();
+  const lines: string[] = [];
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  lines.push(
+    `Latest \`npm run bench\`: ${date} on ${atStart.cpu}, ${atStart.cores} cores, ` +
+      `${atStart.totalMemoryGiB} GiB RAM, Node ${atStart.node}, ${atStart.platform}; ` +
+      `1-minute load average before the run: ${atStart.loadAverageAtStart}.`,
+  );
+  if (isBusy(atStart)) {
+    lines.push(
+      '',
+      `**Preliminary:** the machine was shared with other work during this run (load average ` +
+        `${atStart.loadAverageAtStart} on ${atStart.cores} cores), so absolute figures are low and noisy; ` +
+        `ratios measured side by side are more trustworthy than absolute req/s.`,
+    );
+  }
+  const notOk = outcomes.filter((o) => o.status !== 'ok');
+  if (notOk.length) {
+    lines.push(
+      '',
+      `Not measured in this run: ${notOk.map((o) => `\`${o.name}\` (${o.status})`).join(', ')}.`,
+    );
+  }
+
+  const goals = reports.flatMap(({ name, report }) =>
+    (report.goals ?? []).map((g) => ({ bench: name, ...g })),
+  );
+  if (goals.length) {
+    lines.push('', '| benchmark | goal | target | measured | met |', '|---|---|---|---|---|');
+    for (const g of goals) {
+      lines.push(
+        `| ${cell(g.bench)} | ${cell(g.name)} | ${cell(g.target)} | ${cell(g.actual)} | ${g.met ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
+
+  for (const { name, report } of reports) {
+    lines.push('', `#### ${report.title ?? name} (\`bench:${name}\`)`);
+    if (report.method) lines.push('', report.method);
+    if (report.figures?.length) {
+      lines.push('', '| figure | value | note |', '|---|---|---|');
+      for (const f of report.figures) {
+        lines.push(`| ${cell(f.name)} | ${cell(formatValue(f.value, f.unit))} | ${cell(f.note)} |`);
+      }
+    }
+    const when = report.date ? `measured ${report.date.replace(/\.\d+Z$/, 'Z')}` : 'date unknown';
+    const busy = report.machine && isBusy(report.machine) ? ', machine busy: preliminary' : '';
+    lines.push(
+      '',
+      `Raw runs: [\`bench/results/${name}.json\`](bench/results/${name}.json) (${when}${busy}).`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Writes `bench/results/SUMMARY.md` and, between its markers, the README's figures. */
+export function renderSummary(
+  atStart: Machine,
+  outcomes: { name: string; status: string; seconds: number }[],
+): string {
+  const body = renderMarkdown(atStart, outcomes);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = resolve(RESULTS_DIR, 'SUMMARY.md');
+  writeFileSync(file, `# Benchmark figures\n\n${body.replace(/\]\(bench\/results\//g, '](')}\n`);
+  const readme = resolve(ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const from = text.indexOf(START);
+  const to = text.indexOf(END);
+  if (from !== -1 && to > from) {
+    writeFileSync(readme, `${text.slice(0, from + START.length)}\n${body}\n${text.slice(to)}`);
+  }
+  return file;
+}

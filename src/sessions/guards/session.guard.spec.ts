@@ -1,0 +1,36 @@
+import { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ManualClock } from '../../common/clock';
+import { Public } from '../decorators/public.decorator';
+import type { SessionsService } from '../sessions.service';
+import type { TokenService } from '../token.service';
+import { SessionGuard } from './session.guard';
+
+class Handlers {
+  @Public()
+  open() {}
+  closed() {}
+}
+
+const contextFor = (type: string, handler: keyof Handlers) =>
+  ({
+    getType: () => type,
+    getHandler: () => Handlers.prototype[handler],
+    getClass: () => Handlers,
+  }) as unknown as ExecutionContext;
+
+describe('SessionGuard outside HTTP', () => {
+  const guard = new SessionGuard(
+    new Reflector(),
+    {} as TokenService,
+    {} as SessionsService,
+    new ManualClock(),
+    {},
+  );
+
+  it('denies unmarked RPC and WebSocket handlers and admits @Public() ones', async () => {
+    await expect(guard.canActivate(contextFor('rpc', 'closed'))).resolves.toBe(false);
+    await expect(guard.canActivate(contextFor('ws', 'closed'))).resolves.toBe(false);
+    await expect(guard.canActivate(contextFor('rpc', 'open'))).resolves.toBe(true);
+  });
+});

@@ -1,0 +1,107 @@
+import { Types } from 'mongoose';
+import { bearer, createTestApp, createUser, login, LoggedIn, TestApp } from '../support/app';
+import { assertErrorShape } from '../support/hostile';
+
+/**
+ * One deterministic test per defect the hardening suites found, so each fix stays pinned even
+ * if a property run happens not to draw the input again.
+ */
+describe('defects found by the hardening suites (e2e)', () => {
+  let t: TestApp;
+  let s: LoggedIn;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await createUser(t, { username: 'alice', password: 'alice-password' });
+    s = await login(t, 'alice', 'alice-password');
+  });
+  afterAll(() => t.close());
+
+  it('answers a body in an unsupported charset 400 VALIDATION_FAILED (was 415 with a 400 code)', async () => {
+    const res = await t
+      .http()
+      .post('/auth/login')
+      .set('Content-Type', 'application/json; charset=ebcdic')
+      .send('{"username":"alice","password":"alice-password"}');
+    expect(res.status).toBe(400);
+    expect(assertErrorShape('login in ebcdic', res.status, res.body)).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses session data holding a number JSON cannot carry (1e999 was stored as Infinity, read back as null)', async () => {
+    const put = (body: string) =>
+      t
+        .http()
+        .put('/sessions/current/data')
+        .set('Authorization', bearer(s.accessToken))
+        .set('Content-Type', 'application/json')
+        .send(body);
+    expect((await put('{"kept":1}')).status).toBe(200);
+    const res = await put('{"a":1e999,"b":{"c":-1e999}}');
+    expect(res.status).toBe(400);
+    expect(assertErrorShape('infinite data', res.status, res.body)).toBe('VALIDATION_FAILED');
+    const stored = await t.connection
+      .collection('sessions')
+      .findOne({ _id: new Types.ObjectId(s.session.id) });
+    expect(stored!.data).toEqual({ kept: 1 });
+  });
+
+  it('refuses a JSON body with a lone surrogate anywhere (a username was stored as U+FFFD while answered as sent)', async () => {
+    await createUser(t, { username: 'root', password: 'root-password', roles: ['admin'] });
+    const admin = await login(t, 'root', 'root-password');
+    for (const raw of [
+      '{"username":"x\\ud800","password":"a-long-password"}',
+      '{"username":"y","password":"a-long-password","groups":["\\udc00"]}',
+      '{"username":"z","password":"a-long-password","\\ud83d":1}',
+    ]) {
+      const res = await t
+        .http()
+        .post('/admin/users')
+        .set('Authorization', bearer(admin.accessToken))
+        .set('Content-Type', 'application/json')
+        .send(raw);
+      expect(res.status).toBe(400);
+      expect(assertErrorShape(raw, res.status, res.body)).toBe('VALIDATION_FAILED');
+    }
+    expect(await t.connection.collection('users').countDocuments()).toBe(2);
+    // A well-formed pair (an emoji) is of course fine.
+    const ok = await t
+      .http()
+      .post('/admin/users')
+      .set('Authorization', bearer(admin.accessToken))
+      .set('Content-Type', 'application/json')
+      .send('{"username":"\\ud83d\\ude00","password":"a-long-password"}');
+    expect(ok.status).toBe(201);
+    expect(ok.body.username).toBe('😀');
+  });
+
+  it('answers 401 SESSION_EXPIRED, not 404, for a current session deleted while cached (database replaced under load)', async () => {
+    const mine = await login(t, 'alice', 'alice-password');
+    const get = () =>
+      t.http().get('/sessions/current').set('Authorization', bearer(mine.accessToken));
+    expect((await get()).status).toBe(200); // now in this instance's session cache
+    await t.connection
+      .collection('sessions')
+      .deleteOne({ _id: new Types.ObjectId(mine.session.id) });
+    const res = await get();
+    expect(res.status).toBe(401);
+    expect(assertErrorShape('deleted current session', res.status, res.body)).toBe(
+      'SESSION_EXPIRED',
+    );
+    expect((await get()).status).toBe(401);
+  });
+
+  it('refuses session data holding a lone surrogate (stored as U+FFFD while answered as sent)', async () => {
+    const res = await t
+      .http()
+      .patch('/sessions/current/data')
+      .set('Authorization', bearer(s.accessToken))
+      .set('Content-Type', 'application/json')
+      .send('{"a":"\\ud800"}');
+    expect(res.status).toBe(400);
+    expect(assertErrorShape('lone surrogate', res.status, res.body)).toBe('VALIDATION_FAILED');
+    const stored = await t.connection
+      .collection('sessions')
+      .findOne({ _id: new Types.ObjectId(s.session.id) });
+    expect(stored!.data).toEqual({ kept: 1 });
+  });
+});
