@@ -85,6 +85,33 @@ describe('auth (e2e)', () => {
       }
     });
 
+    it('refuses operator objects where strings belong, and broken JSON, with 400', async () => {
+      const attempts = [
+        t
+          .http()
+          .post('/auth/login')
+          .send({ username: { $ne: null }, password: 'x' }),
+        t
+          .http()
+          .post('/auth/login')
+          .send({ username: 'alice', password: { $gt: '' } }),
+        t
+          .http()
+          .post('/auth/refresh')
+          .send({ refreshToken: { $ne: null } }),
+        t
+          .http()
+          .post('/auth/refresh')
+          .send({ refreshToken: 'x'.repeat(513) }),
+        t.http().post('/auth/login').set('Content-Type', 'application/json').send('{"username":'),
+      ];
+      for (const res of await Promise.all(attempts)) {
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      }
+      expect(await sessions().countDocuments({ username: { $ne: 'alice' } })).toBe(0);
+    });
+
     it('authenticates the session against groups the user is in, and refuses others', async () => {
       const ok = await login(t, 'alice', 'alice-password', { groups: ['g2', 'g1', 'g1'] });
       expect(ok.session.groups).toEqual(['g2', 'g1']);

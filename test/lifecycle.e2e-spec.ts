@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest, IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import { MongoClient } from 'mongodb';
-import { AppProcess, startAppProcess } from './support/app-process';
+import { AppProcess, refusesConnections, startAppProcess } from './support/app-process';
 import { startTestDatabase, TestDatabase } from './support/database';
 
 const ADMIN = { username: 'root', password: 'a-long-admin-password-for-tests' };
@@ -142,23 +141,3 @@ describe('running service: logs and graceful shutdown (e2e)', () => {
     }
   });
 });
-
-/** Resolves once a TCP connect to the port is refused (the server stopped listening). */
-async function refusesConnections(port: number, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) =>
-        resolve(error.code === 'ECONNREFUSED'),
-      );
-    });
-    if (refused) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -87,7 +87,7 @@ export class SessionsController {
     @CurrentUser() user: AuthUser,
     @CurrentSession() session: SessionContext,
   ): Promise<CurrentSessionView> {
-    const doc = await this.sessions.getOwn(user.id, session.id);
+    const doc = await this.sessions.getCurrent(user.id, session.id);
     const view = this.sessions.view(doc, session.id);
     return { ...view, valid: view.state === 'active', user };
   }

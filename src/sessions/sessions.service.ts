@@ -136,11 +136,10 @@ export class SessionsService {
       this.cache.invalidate(String(doc._id));
       return this.respond(doc, next, secret, now, request);
     }
-    return this.refreshNotRotated(presented, hash, next, secret, now, request);
+    return this.refreshNotRotated(hash, next, secret, now, request);
   }
 
   private async refreshNotRotated(
-    presented: string,
     hash: string,
     next: string,
     secret: string,
@@ -405,6 +404,18 @@ export class SessionsService {
       .sort({ createdAt: -1, _id: -1 })
       .lean<SessionLean[]>();
     return docs.map((d) => this.view(d, currentSessionId));
+  }
+
+  /**
+   * The caller's own current session. The guard may have passed it from the cache after it was
+   * deleted (sweep, database restored or replaced): that is a session that no longer exists,
+   * 401 like at any other route, never a 404 for the caller's own session.
+   */
+  async getCurrent(userId: string, sessionId: string): Promise<SessionLean> {
+    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
+    if (doc) return doc;
+    this.cache.invalidate(sessionId);
+    throw this.sessionGone();
   }
 
   async getOwn(userId: string, sessionId: string): Promise<SessionLean> {

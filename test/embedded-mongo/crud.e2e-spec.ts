@@ -61,6 +61,14 @@ describe('CRUD through the official driver', () => {
     expect(docs).toEqual([{ n: 4 }, { n: 3 }, { n: 2 }]);
   });
 
+  it('sorts by $natural order, forwards and backwards', async () => {
+    await items.insertMany([{ n: 2 }, { n: 3 }, { n: 1 }]);
+    const backwards = await items.find({}, { sort: { $natural: -1 } }).toArray();
+    expect(backwards.map((d) => d.n)).toEqual([1, 3, 2]);
+    const forwards = await items.find({}, { sort: { $natural: 1 } }).toArray();
+    expect(forwards.map((d) => d.n)).toEqual([2, 3, 1]);
+  });
+
   it('sorts mixed types in BSON comparison order', async () => {
     await items.insertMany([
       { v: true },

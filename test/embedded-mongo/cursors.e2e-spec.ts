@@ -55,6 +55,14 @@ describe('cursors', () => {
     expect(Long.fromValue(more.cursor.id).isZero()).toBe(true);
   });
 
+  it('still caps the first batch at 101 when the limit is larger', async () => {
+    const first = await db.command({ find: name, filter: {}, limit: 150 });
+    expect(first.cursor.firstBatch).toHaveLength(101);
+    const rest = await db.command({ getMore: first.cursor.id, collection: name });
+    expect(rest.cursor.nextBatch).toHaveLength(49);
+    expect(Long.fromValue(rest.cursor.id).isZero()).toBe(true);
+  });
+
   it('returns at most limit documents across batches', async () => {
     const docs = await db.collection(name).find({}).limit(7).batchSize(3).toArray();
     expect(docs).toHaveLength(7);

@@ -119,6 +119,17 @@ describe('Mongoose models', () => {
     expect(names).toEqual(['_id_', 'b_1']);
   });
 
+  it('syncIndexes leaves unchanged unique, compound, partial and TTL indexes alone', async () => {
+    const User = connection.model('User', userSchema);
+    const Session = connection.model('Session', sessionSchema);
+    await User.syncIndexes();
+    await Session.syncIndexes();
+    expect(await User.syncIndexes()).toEqual([]);
+    expect(await Session.syncIndexes()).toEqual([]);
+    expect(await User.diffIndexes()).toEqual({ toDrop: [], toCreate: [] });
+    expect(await Session.diffIndexes()).toEqual({ toDrop: [], toCreate: [] });
+  });
+
   it('findOneAndUpdate with upsert and timestamps', async () => {
     const User = connection.model('User', userSchema);
     const doc = await User.findOneAndUpdate(

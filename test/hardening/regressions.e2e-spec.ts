@@ -74,6 +74,22 @@ describe('defects found by the hardening suites (e2e)', () => {
     expect(ok.body.username).toBe('😀');
   });
 
+  it('answers 401 SESSION_EXPIRED, not 404, for a current session deleted while cached (database replaced under load)', async () => {
+    const mine = await login(t, 'alice', 'alice-password');
+    const get = () =>
+      t.http().get('/sessions/current').set('Authorization', bearer(mine.accessToken));
+    expect((await get()).status).toBe(200); // now in this instance's session cache
+    await t.connection
+      .collection('sessions')
+      .deleteOne({ _id: new Types.ObjectId(mine.session.id) });
+    const res = await get();
+    expect(res.status).toBe(401);
+    expect(assertErrorShape('deleted current session', res.status, res.body)).toBe(
+      'SESSION_EXPIRED',
+    );
+    expect((await get()).status).toBe(401);
+  });
+
   it('refuses session data holding a lone surrogate (stored as U+FFFD while answered as sent)', async () => {
     const res = await t
       .http()

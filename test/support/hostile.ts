@@ -48,7 +48,11 @@ export function assertErrorShape(what: string, status: number, body: unknown): s
   };
   if (!body || typeof body !== 'object' || Array.isArray(body)) fail('error body is not an object');
   const b = body as Record<string, unknown>;
-  const keys = Object.keys(b).sort().join(',');
+  // A 5xx also carries the request id, to find its log line.
+  const keys = Object.keys(b)
+    .filter((k) => !(k === 'requestId' && status >= 500 && typeof b.requestId === 'string'))
+    .sort()
+    .join(',');
   if (keys !== 'code,error,message,statusCode') fail(`error body has keys ${keys}`);
   if (b.statusCode !== status) fail('statusCode differs from the HTTP status');
   if (typeof b.error !== 'string' || typeof b.message !== 'string') fail('error/message not text');

@@ -49,8 +49,7 @@ const find: CommandHandler = (command, context) => {
   let docs = sortDocuments(matchingDocuments(collection, filter, enough), sort);
   docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
   const projected = project(docs, optionalDocument(command, 'projection'));
-  const firstBatchSize = limit > 0 && batchSize === undefined ? limit : batchSize;
-  return cursorReply(context, ns, projected, firstBatchSize, singleBatch);
+  return cursorReply(context, ns, projected, batchSize, singleBatch);
 };
 
 const getMore: CommandHandler = (command, context) => {

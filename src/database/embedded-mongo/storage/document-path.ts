@@ -99,7 +99,10 @@ export function sortDocuments(docs: StoredDocument[], sort: SortSpec): StoredDoc
   const keyed = docs.map((doc, position) => ({
     doc,
     position,
-    keys: sort.map(([field, direction]) => sortKey(doc, field, direction)),
+    // `$natural` is the order documents are stored in, which is the order they arrive in here.
+    keys: sort.map(([field, direction]) =>
+      field === '$natural' ? position : sortKey(doc, field, direction),
+    ),
   }));
   keyed.sort((a, b) => {
     for (let i = 0; i < sort.length; i++) {
