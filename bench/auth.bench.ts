@@ -77,6 +77,7 @@ async function refreshTarget(app: App, engine: Engine, connections: number): Pro
     requests,
     connections,
     expectStatus: 200,
+    cpuOf: { app: app.pid, engine: engine.pid },
   };
 }
 

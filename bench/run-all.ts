@@ -19,6 +19,16 @@ import { machine } from './lib/results';
 /** Ours first, in the order the README presents them; any other benchmark after, by name. */
 const PREFERRED = ['guard', 'alternatives', 'revocation', 'auth', 'memory'];
 
+/**
+ * Settings for other benchmarks in this combined run, so that all of them fit in about ten
+ * minutes; anything set in the environment wins. Run one alone (`npm run bench:engine`, …) for
+ * its full-size figures.
+ */
+const COMBINED_RUN: Record<string, { env?: Record<string, string>; args?: string[] }> = {
+  engine: { env: { BENCH_SIZES: '10000,100000', BENCH_OPS: '2000' } },
+  'sweep-latency': { args: ['--runs', '1', '--baseline-seconds', '5'] },
+};
+
 function discover(): string[] {
   const found = readdirSync(resolve(ROOT, 'bench'))
     .filter((f) => f.endsWith('.bench.ts'))
@@ -58,10 +68,21 @@ function runOne(name: string, timeoutMs: number): Promise<Outcome> {
   return new Promise((done) => {
     console.log(`\n#### bench:${name} (limit ${Math.round(timeoutMs / 1000)} s)`);
     // detached: its own process group, so that the engine and apps it starts die with it.
+    const settings = COMBINED_RUN[name] ?? {};
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', resolve(ROOT, 'bench', `${name}.bench.ts`)],
-      { cwd: ROOT, stdio: 'inherit', detached: true, env: process.env },
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        resolve(ROOT, 'bench', `${name}.bench.ts`),
+        ...(settings.args ?? []),
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        detached: true,
+        env: { ...settings.env, ...process.env },
+      },
     );
     current = child;
     let timedOut = false;

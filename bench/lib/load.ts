@@ -5,7 +5,7 @@ import { readCpuMs } from './processes';
 export const LOAD = {
   connections: intEnv('BENCH_CONNECTIONS', 50),
   /** Seconds per measured run. */
-  duration: intEnv('BENCH_DURATION', 6),
+  duration: intEnv('BENCH_DURATION', 5),
   /** Seconds of discarded warm-up before the measured runs of each target (JIT, caches, pools). */
   warmup: intEnv('BENCH_WARMUP', 2),
   /** Measured runs per target; figures are the median. */

@@ -21,10 +21,6 @@ export const SESSIONS_CURRENT: RouteSpec = {
   protected: true,
   does: 'maps the session and user the guard loaded to the contract JSON',
 };
-export const HEALTH: RouteSpec = {
-  path: '/health',
-  protected: false,
-  does: 'pings the database',
-};
-
-export const GUARD_ROUTES: RouteSpec[] = [PUBLIC_PROBE, PROTECTED_PROBE, SESSIONS_CURRENT, HEALTH];
+// GET /health is public too, but it pings the database on every call: not a baseline for a
+// route that does no I/O, so it is left out (and the run stays short).
+export const GUARD_ROUTES: RouteSpec[] = [PUBLIC_PROBE, PROTECTED_PROBE, SESSIONS_CURRENT];

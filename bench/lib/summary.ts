@@ -32,6 +32,47 @@ function loadReports(): { name: string; report: Partial<SavedReport> }[] {
     }));
 }
 
+/**
+ * Other benchmarks write their own JSON shapes: their scalar figures are listed by path, and an
+ * array of flat objects (e.g. one row per run) becomes a table.
+ */
+function renderForeign(json: Record<string, unknown>): string[] {
+  const scalars: [string, unknown][] = [];
+  const tables: [string, Record<string, unknown>[]][] = [];
+  const walk = (value: unknown, path: string) => {
+    if (Array.isArray(value)) {
+      if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+        tables.push([path, value as Record<string, unknown>[]]);
+      }
+      return;
+    }
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+      return;
+    }
+    scalars.push([path, value]);
+  };
+  walk(json, '');
+  const out: string[] = [];
+  if (scalars.length) {
+    out.push('', '| figure | value |', '|---|---|');
+    for (const [k, v] of scalars.slice(0, 40)) out.push(`| ${cell(k)} | ${cell(formatValue(v))} |`);
+  }
+  for (const [path, rows] of tables) {
+    const keys = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== 'object');
+    out.push(
+      '',
+      `\`${path}\`:`,
+      '',
+      `| ${keys.join(' | ')} |`,
+      `|${keys.map(() => '---').join('|')}|`,
+    );
+    for (const row of rows.slice(0, 20))
+      out.push(`| ${keys.map((k) => cell(formatValue(row[k]))).join(' | ')} |`);
+  }
+  return out;
+}
+
 /** A machine this busy (1-minute load per core, before the run) gives noisy, preliminary figures. */
 const BUSY_LOAD_PER_CORE = 0.5;
 
@@ -88,7 +129,9 @@ export function renderMarkdown(
         lines.push(`| ${cell(f.name)} | ${cell(formatValue(f.value, f.unit))} | ${cell(f.note)} |`);
       }
     }
-    const when = report.date ? `measured ${report.date.replace(/\.\d+Z$/, 'Z')}` : 'date unknown';
+    if (!report.figures) lines.push(...renderForeign(report as Record<string, unknown>));
+    const date = report.date ?? (report as { at?: string }).at;
+    const when = date ? `measured ${date.replace(/\.\d+Z$/, 'Z')}` : 'date unknown';
     const busy = report.machine && isBusy(report.machine) ? ', machine busy: preliminary' : '';
     lines.push(
       '',
