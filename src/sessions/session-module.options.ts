@@ -31,7 +31,8 @@ export interface SessionModuleStaticOptions {
   /**
    * Register SessionGuard, RolesGuard and GroupsGuard as global guards (deny by default) and
    * the session-data interceptor as a global interceptor. Default true; with false, apply them
-   * yourself with `@UseGuards(SessionGuard, RolesGuard, GroupsGuard)`.
+   * yourself with `@UseGuards(SessionGuard, RolesGuard, GroupsGuard)` (in that order) and, where
+   * `@SessionData()` is used, `@UseInterceptors(SessionDataInterceptor)`.
    */
   globalGuards?: boolean;
 }

@@ -1,4 +1,14 @@
-import { effectiveState, SessionTimes } from './session-state';
+import fc from 'fast-check';
+import { Query } from 'mingo';
+import {
+  absoluteTimeoutFilter,
+  effectiveState,
+  effectiveStateFilter,
+  idleTimeoutFilter,
+  liveSessionFilter,
+  pastDeadlineFilter,
+  SessionTimes,
+} from './session-state';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
@@ -59,5 +69,43 @@ describe('effectiveState', () => {
       expiredAt: at(5),
       needsWrite: false,
     });
+  });
+});
+
+describe('the filters agree with effectiveState', () => {
+  // mingo evaluates Mongo filters in memory, the way the embedded engine does.
+  const matches = (filter: object, doc: object) =>
+    new Query(filter as Record<string, unknown>).test(doc as Record<string, unknown>);
+  const idle = 100;
+
+  it('for any stored state, deadlines and time', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('active', 'expired', 'ended'),
+        fc.integer({ min: -300, max: 300 }),
+        fc.integer({ min: -300, max: 300 }),
+        (state, lastSeenOffset, expiresOffset) => {
+          const s: SessionTimes = active({
+            state: state as SessionTimes['state'],
+            lastSeenAt: at(lastSeenOffset),
+            expiresAt: at(expiresOffset),
+          });
+          const now = at(0);
+          const eff = effectiveState(s, now, idle);
+          expect(matches(liveSessionFilter(now, idle), s)).toBe(eff.state === 'active');
+          expect(matches(pastDeadlineFilter(now, idle), s)).toBe(eff.needsWrite);
+          if (eff.needsWrite) {
+            const filter =
+              eff.endReason === 'absolute_timeout'
+                ? absoluteTimeoutFilter(now)
+                : idleTimeoutFilter(now, idle);
+            expect(matches(filter, s)).toBe(true);
+          }
+          for (const wanted of ['active', 'expired', 'ended'] as const) {
+            expect(matches(effectiveStateFilter(wanted, now, idle), s)).toBe(eff.state === wanted);
+          }
+        },
+      ),
+    );
   });
 });

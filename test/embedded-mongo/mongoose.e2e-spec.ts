@@ -130,6 +130,28 @@ describe('Mongoose models', () => {
     expect(await Session.diffIndexes()).toEqual({ toDrop: [], toCreate: [] });
   });
 
+  it('populates references and pages with sort, skip and limit', async () => {
+    const Owner = connection.model('Owner', new Schema({ name: String }));
+    const Device = connection.model(
+      'Device',
+      new Schema({ owner: { type: Schema.Types.ObjectId, ref: 'Owner' }, n: Number }),
+    );
+    const [ann, bob] = await Owner.create([{ name: 'Ann' }, { name: 'Bob' }]);
+    await Device.create([1, 2, 3, 4].map((n) => ({ owner: n % 2 ? ann._id : bob._id, n })));
+    const page = await Device.find().sort({ n: -1 }).skip(1).limit(2).populate('owner').lean();
+    expect(page.map((d) => [d.n, (d.owner as unknown as { name: string }).name])).toEqual([
+      [3, 'Ann'],
+      [2, 'Bob'],
+    ]);
+    expect(await Device.exists({ owner: bob._id, n: 4 })).toBeTruthy();
+    const bulk = await Device.bulkWrite([
+      { updateOne: { filter: { n: 1 }, update: { $set: { n: 10 } } } },
+      { deleteMany: { filter: { owner: bob._id } } },
+      { insertOne: { document: { owner: ann._id, n: 5 } } },
+    ]);
+    expect(bulk).toMatchObject({ modifiedCount: 1, deletedCount: 2, insertedCount: 1 });
+  });
+
   it('findOneAndUpdate with upsert and timestamps', async () => {
     const User = connection.model('User', userSchema);
     const doc = await User.findOneAndUpdate(

@@ -9,11 +9,14 @@ export interface TestDatabase {
   stop(): Promise<void>;
 }
 
-/** Appends a database name to a MongoDB URI, keeping any query string. */
-function withDatabase(baseUri: string, dbName: string): string {
-  const url = new URL(baseUri);
-  url.pathname = `/${dbName}`;
-  return url.toString();
+/**
+ * Puts a database name into a MongoDB URI, keeping credentials, every host of a replica set
+ * and the options (WHATWG URL cannot parse a comma-separated host list).
+ */
+export function withDatabase(baseUri: string, dbName: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(\/[^?]*)?(\?.*)?$/.exec(baseUri);
+  if (!match) throw new Error(`MONGODB_URI is not a mongodb:// URI: ${baseUri}`);
+  return `${match[1]}/${dbName}${match[3] ?? ''}`;
 }
 
 /**
