@@ -271,7 +271,7 @@ describe('Admin API (e2e)', () => {
       expect(read).toBeLessThan(docs.length / 2);
     });
 
-    it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1'])(
+    it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1', 'user=a&user=b', 'user[$ne]=x'])(
       'refuses %s with 400 VALIDATION_FAILED',
       async (query) => {
         const res = await t.http().get(`/admin/sessions?${query}`).set(auth(admin)).expect(400);
@@ -406,6 +406,7 @@ describe('Admin API (e2e)', () => {
       [{ username: 'alice', sessionId: 'not-an-id' }],
       [{ username: 'alice', extra: true }],
       [{ username: 7 }],
+      [{ username: { $ne: null } }],
     ])('refuses body %j with 400', async (body) => {
       const res = await t.http().post('/admin/sessions/validate').set(auth(admin)).send(body);
       expect(res.status).toBe(400);

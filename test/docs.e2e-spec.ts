@@ -74,6 +74,30 @@ describe('API docs (e2e)', () => {
     }
   });
 
+  it('documents a request body for every route that takes one', async () => {
+    const doc = (await t.http().get('/docs-json')).body;
+    // The contract's routes without a body.
+    const bodyless = [
+      'post /auth/logout',
+      'post /admin/sessions/validate-all',
+      'post /admin/sessions/invalidate-all',
+    ];
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries<Record<string, { requestBody?: unknown }>>(
+      doc.paths,
+    )) {
+      for (const method of ['post', 'put', 'patch']) {
+        const operation = item[method];
+        if (!operation || bodyless.includes(`${method} ${path}`)) continue;
+        if (!operation.requestBody) missing.push(`${method} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(doc.paths['/auth/login'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: expect.stringMatching(/^#\/components\/schemas\//),
+    });
+  });
+
   it('renders Swagger UI at /docs in a real browser, under the security headers', async () => {
     // CI installs Chromium (.ci/run); a missing browser is a failure, not a skip.
     expect(existsSync(CHROMIUM)).toBe(true);

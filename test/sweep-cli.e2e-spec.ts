@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import { SessionSweepService, SWEEP_LEASE } from '../src/sweep/session-sweep.service';
+import { createTestApp } from './support/app';
 import { nodeArgsFor } from './support/app-process';
 import { startTestDatabase, TestDatabase } from './support/database';
 import { storedSession } from './support/session-docs';
@@ -12,12 +14,14 @@ const DAY = 86_400_000;
 describe('npm run sweep (e2e)', () => {
   let db: TestDatabase;
   let client: MongoClient;
+  let cli: ChildProcess | undefined;
 
   beforeEach(async () => {
     db = await startTestDatabase();
     client = await MongoClient.connect(db.uri);
   });
   afterEach(async () => {
+    if (cli && cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
     await client.close();
     await db.stop();
   });
@@ -62,4 +66,60 @@ describe('npm run sweep (e2e)', () => {
     expect(await sessions.countDocuments({ state: 'active' })).toBe(1);
     expect(await sessions.countDocuments()).toBe(3);
   });
+
+  it('leaves its lease behind when killed mid-sweep, and an instance takes it over once it lapses', async () => {
+    const now = Date.now();
+    const sessions = client.db(db.dbName).collection('sessions');
+    const total = 3000;
+    await sessions.insertMany(
+      Array.from({ length: total }, () =>
+        storedSession({
+          lastSeenAt: new Date(now - 2 * 3600_000),
+          expiresAt: new Date(now + DAY),
+        }),
+      ),
+    );
+    const child = spawn(process.execPath, nodeArgsFor('sweep/cli'), {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, MONGODB_URI: db.uri, LOG_LEVEL: 'warn', SWEEP_BATCH_SIZE: '10' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    cli = child;
+    let exitCode: number | null | undefined;
+    const exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
+    // Kill it once it has done part of the work: the first batches are written down.
+    while ((await sessions.countDocuments({ state: 'active' })) === total) {
+      if (exitCode !== undefined) throw new Error(`the sweep exited early (${exitCode})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGKILL');
+    await exited;
+
+    const leases = client.db(db.dbName).collection<{ _id: string; holder: string }>('leases');
+    const left = await leases.findOne({ _id: SWEEP_LEASE });
+    expect(left?.holder).toMatch(new RegExp(`:${child.pid}:`));
+    const remaining = await sessions.countDocuments({ state: 'active' });
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThan(total);
+
+    const t = await createTestApp({}, { db });
+    try {
+      t.clock.set(Date.now());
+      const sweep = t.app.get(SessionSweepService);
+      expect(await sweep.sweepOnce()).toMatchObject({ skipped: 'lease-held' });
+      t.clock.advance(300_000);
+      const result = await sweep.sweepOnce();
+      expect(result.skipped).toBeUndefined();
+      expect(result.expiredIdle).toBe(remaining);
+      expect(await sessions.countDocuments({ state: 'active' })).toBe(0);
+      expect(await leases.findOne({ _id: SWEEP_LEASE })).toBeNull();
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });

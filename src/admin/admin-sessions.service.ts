@@ -120,7 +120,6 @@ export class AdminSessionsService {
     const userId = await this.userIdOf(target.username);
     const now = this.clock.now();
     const sessionId = await this.chooseTarget(userId, target.sessionId, now);
-    let expired = 0;
     try {
       for (let round = 0; round < MAX_VALIDATE_ROUNDS; round++) {
         const generation = (await this.generations.findById(userId).lean())?.value ?? 0;
@@ -137,9 +136,10 @@ export class AdminSessionsService {
           { userId, _id: { $ne: sessionId }, ...this.liveFilter(now) },
           { $set: { state: 'expired', expiredAt: now, endReason: 'superseded' } },
         );
-        expired += others.modifiedCount;
         if (await this.commitGeneration(userId, generation)) {
-          return { validated: String(sessionId), expired };
+          // The committed round's count: what an earlier, overtaken round expired may since
+          // have been revived by the validation that overtook it.
+          return { validated: String(sessionId), expired: others.modifiedCount };
         }
       }
       throw conflict('Other validations of this user keep interfering; try again');

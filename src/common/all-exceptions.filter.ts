@@ -10,6 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { ApiException } from './api.exception';
 import { ErrorBody, ErrorCode } from './error-codes';
+import { scrubSecrets } from './scrub-secrets';
 
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   400: ErrorCode.VALIDATION_FAILED,
@@ -131,7 +132,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (errorBody.statusCode >= 500) {
       errorBody.requestId = request.id !== undefined ? String(request.id) : undefined;
       const detail = exception instanceof Error ? exception.stack : String(exception);
-      this.logger.error(`${request.method} ${request.url} failed: ${detail}`);
+      // An unexpected error's text may quote a value it choked on: never let a credential through.
+      this.logger.error(scrubSecrets(`${request.method} ${request.url} failed: ${detail}`));
     }
     // A streamed response (export) that fails midway cannot change its status any more:
     // cut it so the client sees a truncated transfer instead of a silently short file.

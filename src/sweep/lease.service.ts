@@ -45,12 +45,4 @@ export class LeaseService {
   async release(name: string, holder: string): Promise<void> {
     await this.leases.deleteOne({ _id: name, holder });
   }
-
-  /** The current holder of a live lease, or null. */
-  async holderOf(name: string): Promise<string | null> {
-    const lease = await this.leases
-      .findOne({ _id: name, expiresAt: { $gt: this.clock.now() } })
-      .lean();
-    return lease?.holder ?? null;
-  }
 }
