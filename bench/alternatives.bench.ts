@@ -8,7 +8,14 @@
 import { createSecretKey } from 'node:crypto';
 import { sign, verify } from 'jsonwebtoken';
 import { expectStatus, login } from './lib/http';
-import { compareTargets, describeCpu, round, summarize } from './lib/load';
+import {
+  compareTargets,
+  describeCpu,
+  round,
+  summarize,
+  totalCpuMs,
+  type Summary,
+} from './lib/load';
 import {
   appEnv,
   BENCH_ADMIN,
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
     const summaries = series.map(summarize);
     const [s, jwtS, jwtK, es] = summaries;
     const ratio = (a: number, b: number) => round(a / b, 3);
+    const cpuRatio = (other: Summary) => round(totalCpuMs(other) / totalCpuMs(s), 3);
     const vsJwtString = ratio(s.requestsPerSec, jwtS.requestsPerSec);
     const vsJwtKey = ratio(s.requestsPerSec, jwtK.requestsPerSec);
     const vsExpress = ratio(s.requestsPerSec, es.requestsPerSec);
@@ -174,6 +182,11 @@ async function main(): Promise<void> {
         { name: 'nest-sessions / passport-jwt (string)', value: vsJwtString, unit: '×' },
         { name: 'nest-sessions / passport-jwt (KeyObject)', value: vsJwtKey, unit: '×' },
         { name: 'nest-sessions / express-session', value: vsExpress, unit: '×' },
+        {
+          name: 'the same three ratios from CPU per request',
+          value: `${cpuRatio(jwtS)}× / ${cpuRatio(jwtK)}× / ${cpuRatio(es)}×`,
+          note: 'their CPU per request ÷ ours (app + engine): what req/s would be if each app had the CPU to itself',
+        },
         {
           name: 'jsonwebtoken.verify, string secret',
           value: micro.stringSecretUs,

@@ -6,7 +6,7 @@
  * the product's own routes. App and engine are separate processes; the load comes from this one.
  */
 import { expectStatus, login } from './lib/http';
-import { compareTargets, describeCpu, round, summarize } from './lib/load';
+import { compareTargets, describeCpu, round, summarize, totalCpuMs } from './lib/load';
 import {
   appEnv,
   BENCH_ADMIN,
@@ -53,6 +53,10 @@ async function main(): Promise<void> {
     const summaries = series.map(summarize);
     const rps = (route: (typeof GUARD_ROUTES)[number]) =>
       summaries[GUARD_ROUTES.indexOf(route)].requestsPerSec;
+    const cpu = (route: (typeof GUARD_ROUTES)[number]) =>
+      totalCpuMs(summaries[GUARD_ROUTES.indexOf(route)]);
+    const cpuRatio = (route: (typeof GUARD_ROUTES)[number]) =>
+      round(cpu(PUBLIC_PROBE) / cpu(route), 3);
     const guardOnly = round(rps(PROTECTED_PROBE) / rps(PUBLIC_PROBE), 3);
     const current = round(rps(SESSIONS_CURRENT) / rps(PUBLIC_PROBE), 3);
 
@@ -75,6 +79,11 @@ async function main(): Promise<void> {
         })),
         { name: 'guard alone (same handler, protected / public)', value: guardOnly, unit: '×' },
         { name: 'GET /sessions/current / public probe', value: current, unit: '×' },
+        {
+          name: 'the same two ratios from CPU per request',
+          value: `${cpuRatio(PROTECTED_PROBE)}× / ${cpuRatio(SESSIONS_CURRENT)}×`,
+          note: 'public CPU per request ÷ protected (app + engine): what req/s would be if the app were the only thing on the CPU',
+        },
       ],
       goals: [
         {

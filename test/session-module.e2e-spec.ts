@@ -1,4 +1,4 @@
-import { Controller, Get, Module, Post, Req } from '@nestjs/common';
+import { Controller, Get, Module, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { getModelToken } from '@nestjs/mongoose';
@@ -17,12 +17,16 @@ import {
   AuthUser,
   CurrentSession,
   CurrentUser,
+  GroupsGuard,
   Public,
   RequireGroups,
   Roles,
+  RolesGuard,
   SessionContext,
   SessionData,
+  SessionDataInterceptor,
   SessionDataRef,
+  SessionGuard,
   SessionModule,
 } from '../src/sessions';
 import type { TokenResponse } from '../src/sessions/dto/token-response.dto';
@@ -299,5 +303,64 @@ describe('SessionModule in another app: guards, decorators, hooks (e2e)', () => 
     } finally {
       await second.close();
     }
+  });
+});
+
+@Controller('guarded')
+@UseGuards(SessionGuard, RolesGuard, GroupsGuard)
+@UseInterceptors(SessionDataInterceptor)
+class GuardedController {
+  @Get()
+  me(@CurrentUser('username') username: string, @SessionData() data: Record<string, unknown>) {
+    return { username, data };
+  }
+
+  @Roles('admin')
+  @Get('admin')
+  admin() {
+    return { ok: true };
+  }
+}
+
+@Controller('open')
+class OpenController {
+  @Get()
+  open() {
+    return { open: true };
+  }
+}
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv }),
+    CommonModule,
+    DatabaseModule,
+    SessionModule.forRoot({ globalGuards: false }),
+  ],
+  controllers: [GuardedController, OpenController],
+  providers: [
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+  ],
+})
+class PerControllerAppModule {}
+
+describe('SessionModule.forRoot({ globalGuards: false }) (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({}, { module: PerControllerAppModule });
+    await createUser(t, { username: 'alice', password: 'alice-password' });
+  });
+  afterAll(() => t.close());
+
+  it('protects only the controllers that apply the guards', async () => {
+    await t.http().get('/open').expect(200, { open: true });
+    expect((await t.http().get('/guarded')).body.code).toBe('TOKEN_MISSING');
+    const s = await login(t, 'alice', 'alice-password');
+    const me = await t.http().get('/guarded').set('Authorization', bearer(s.accessToken));
+    expect(me.body).toEqual({ username: 'alice', data: {} });
+    const admin = await t.http().get('/guarded/admin').set('Authorization', bearer(s.accessToken));
+    expect(admin.status).toBe(403);
+    expect(admin.body.code).toBe('FORBIDDEN');
   });
 });

@@ -195,3 +195,11 @@ export function describeCpu(summary: Summary): string {
     .map(([name, ms]) => `${name} ${ms} ms`)
     .join(', ');
 }
+
+/** CPU milliseconds per request summed over every measured process (app + engine). */
+export function totalCpuMs(summary: Summary): number {
+  return round(
+    Object.values(summary.cpuMsPerRequest).reduce((a, b) => a + b, 0),
+    3,
+  );
+}

@@ -133,10 +133,8 @@ export function renderMarkdown(
     const date = report.date ?? (report as { at?: string }).at;
     const when = date ? `measured ${date.replace(/\.\d+Z$/, 'Z')}` : 'date unknown';
     const busy = report.machine && isBusy(report.machine) ? ', machine busy: preliminary' : '';
-    lines.push(
-      '',
-      `Raw runs: [\`bench/results/${name}.json\`](bench/results/${name}.json) (${when}${busy}).`,
-    );
+    // The JSON files are not committed (see .gitignore): each run writes them where it runs.
+    lines.push('', `Every raw run: \`bench/results/${name}.json\` (${when}${busy}).`);
   }
   return lines.join('\n');
 }
@@ -149,7 +147,7 @@ export function renderSummary(
   const body = renderMarkdown(atStart, outcomes);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = resolve(RESULTS_DIR, 'SUMMARY.md');
-  writeFileSync(file, `# Benchmark figures\n\n${body.replace(/\]\(bench\/results\//g, '](')}\n`);
+  writeFileSync(file, `# Benchmark figures\n\n${body}\n`);
   const readme = resolve(ROOT, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const from = text.indexOf(START);
