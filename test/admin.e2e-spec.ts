@@ -413,6 +413,20 @@ describe('Admin API (e2e)', () => {
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
 
+    it('refuses a distribute value that is not true or false with 400', async () => {
+      const alice = await userWithSessions('alice', 2);
+      for (const op of ['validate', 'invalidate']) {
+        const res = await t
+          .http()
+          .post(`/admin/sessions/${op}?distribute=yes`)
+          .set(auth(admin))
+          .send({ username: 'alice' })
+          .expect(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      }
+      expect(await activeIdsOf('alice')).toEqual([...alice.ids].sort());
+    });
+
     it('leaves exactly one active session when two validations race for the same user', async () => {
       const alice = await userWithSessions('alice', 4);
       for (let i = 0; i < 10; i++) {

@@ -15,6 +15,14 @@ describe('getConnectionInfo', () => {
     expect(getConnectionInfo(req({ ip: '::1' })).ip).toBe('::1');
   });
 
+  it('keeps the peer address when a trusted X-Forwarded-For names no address', () => {
+    const peer = { remoteAddress: '::ffff:10.0.0.2' } as Request['socket'];
+    for (const forged of ['=cmd|calc!A0', 'x'.repeat(3000), 'unknown', '1.2.3.4:80', '[::1]:99']) {
+      expect(getConnectionInfo(req({ ip: forged, socket: peer })).ip).toBe('10.0.0.2');
+    }
+    expect(getConnectionInfo(req({ ip: '2001:db8::1', socket: peer })).ip).toBe('2001:db8::1');
+  });
+
   it('gives null for what is missing and caps a huge user agent', () => {
     expect(getConnectionInfo(req({}))).toEqual({ ip: null, userAgent: null });
     const long = getConnectionInfo(req({ ip: '::1', headers: { 'user-agent': 'x'.repeat(5000) } }));

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { isIP } from 'node:net';
 
 export interface ConnectionInfo {
   ip: string | null;
@@ -14,7 +15,10 @@ const MAX_USER_AGENT_LENGTH = 512;
  * plain IPv4.
  */
 export function getConnectionInfo(req: Request): ConnectionInfo {
-  const raw = req.ip ?? req.socket?.remoteAddress ?? null;
+  // With a trusted proxy, req.ip is whatever X-Forwarded-For said, unchecked: any text up to
+  // the header limit. What is not an address is not the client's IP; the peer's is kept instead.
+  const claimed = req.ip && isIP(req.ip) ? req.ip : undefined;
+  const raw = claimed ?? req.socket?.remoteAddress ?? null;
   const ip = raw?.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : raw;
   const agent = req.headers?.['user-agent'];
   return {

@@ -158,7 +158,7 @@ describe('authorization on every documented route (e2e)', () => {
         'expired jwt',
       );
     }
-  });
+  }, 90_000);
 
   it('answers 401 SESSION_EXPIRED to a well-signed token naming a missing or another user’s session', async () => {
     const bob = await login(t, 'bob', PASSWORD);
@@ -181,7 +181,7 @@ describe('authorization on every documented route (e2e)', () => {
       }
     }
     expect(await snapshot()).toEqual(before);
-  });
+  }, 90_000);
 
   it('answers 401 SESSION_ENDED everywhere once the session was signed out', async () => {
     const alice = await login(t, 'alice', PASSWORD);
@@ -229,7 +229,7 @@ describe('authorization on every documented route (e2e)', () => {
     await expiredEverywhere('carol', async () => {
       t.clock.advance((IDLE_SECONDS + 1) * 1000);
     });
-  });
+  }, 90_000);
 
   it('answers 401 SESSION_EXPIRED after an admin invalidated the session, except on @AllowExpiredSession routes', async () => {
     await expiredEverywhere('dave', async (s) => {
@@ -242,7 +242,7 @@ describe('authorization on every documented route (e2e)', () => {
       expect(res.status).toBe(200);
       expect(res.body.invalidated).toBe(1);
     });
-  });
+  }, 90_000);
 
   it('answers 403 FORBIDDEN to a non-admin on every admin route, changing nothing', async () => {
     const adminOps = protectedOps().filter((op) => facts(op).roles.includes('admin'));

@@ -133,7 +133,7 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
         .set('Authorization', bearer(res.body.accessToken));
       expect(use.status).toBe(live ? 200 : 401);
     }
-  });
+  }, 90_000);
 
   it('validate racing invalidate ends as one serial order of the two would (10 rounds)', async () => {
     for (let round = 0; round < 10; round++) {
@@ -159,7 +159,7 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
       }
       await sessions().deleteMany({ username: 'dave' });
     }
-  });
+  }, 90_000);
 
   it('parallel validations of different sessions leave exactly one active', async () => {
     const mine = [];
@@ -215,7 +215,7 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
       }
       await sessions().deleteMany({ username: 'frank' });
     }
-  });
+  }, 90_000);
 
   it('parallel merges into session data keep every key (no lost update)', async () => {
     const s = await login(t, 'alice', PASSWORD);

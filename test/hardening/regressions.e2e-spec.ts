@@ -90,6 +90,32 @@ describe('defects found by the hardening suites (e2e)', () => {
     expect((await get()).status).toBe(401);
   });
 
+  it('records the peer address, not any text, when a trusted X-Forwarded-For names no address', async () => {
+    const proxied = await createTestApp({ TRUST_PROXY: 'true' });
+    try {
+      await createUser(proxied, { username: 'alice', password: 'alice-password' });
+      for (const [xff, ip] of [
+        ['=cmd|calc!A0', '127.0.0.1'],
+        ['x'.repeat(3000), '127.0.0.1'],
+        ['203.0.113.7', '203.0.113.7'],
+      ]) {
+        const res = await proxied
+          .http()
+          .post('/auth/login')
+          .set('X-Forwarded-For', xff)
+          .send({ username: 'alice', password: 'alice-password' });
+        expect(res.status).toBe(201);
+        expect(res.body.session.ip).toBe(ip);
+        const stored = await proxied.connection
+          .collection('sessions')
+          .findOne({ _id: new Types.ObjectId(res.body.session.id) });
+        expect(stored!.ip).toBe(ip);
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses session data holding a lone surrogate (stored as U+FFFD while answered as sent)', async () => {
     const res = await t
       .http()
