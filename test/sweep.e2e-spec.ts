@@ -218,6 +218,32 @@ describe('session sweep (e2e)', () => {
   });
 });
 
+describe('sweep during shutdown (e2e)', () => {
+  it('stops a running sweep at a batch boundary before the database closes', async () => {
+    const t = await createTestApp({ ...ENV, SWEEP_BATCH_SIZE: '1' });
+    const sessions = t.connection.collection('sessions');
+    const total = 40;
+    await sessions.insertMany(
+      Array.from({ length: total }, () =>
+        sessionDoc({
+          lastSeenAt: new Date(t.clock.nowMs() - IDLE * S),
+          expiresAt: new Date(t.clock.nowMs() + ABSOLUTE * S),
+        }),
+      ),
+    );
+    const running = t.app.get(SessionSweepService).sweepOnce();
+    while ((await sessions.countDocuments({ state: 'expired' })) === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    await t.close();
+    const result = await running;
+    expect(result.aborted).toBe('shutting-down');
+    expect(result.expiredIdle).toBeGreaterThan(0);
+    expect(result.expiredIdle).toBeLessThan(total);
+  });
+});
+
 describe('sweep lease across instances (e2e)', () => {
   let db: TestDatabase;
   let a: TestApp;

@@ -87,8 +87,10 @@ export function renderMarkdown(
   const reports = loadReports();
   const lines: string[] = [];
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const ran = outcomes.map((o) => o.name);
+  const partial = ran.length > 0 && reports.some((r) => !ran.includes(r.name));
   lines.push(
-    `Latest \`npm run bench\`: ${date} on ${atStart.cpu}, ${atStart.cores} cores, ` +
+    `Latest \`npm run bench\`${partial ? ` (${ran.join(', ')} only; the others are from earlier runs, dated below)` : ''}: ${date} on ${atStart.cpu}, ${atStart.cores} cores, ` +
       `${atStart.totalMemoryGiB} GiB RAM, Node ${atStart.node}, ${atStart.platform}; ` +
       `1-minute load average before the run: ${atStart.loadAverageAtStart}.`,
   );

@@ -54,6 +54,8 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
     genReqId: requestIdFor,
     customProps: authProps,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // The response's status is what matters; its headers (helmet's dozen) would double each line.
+    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
