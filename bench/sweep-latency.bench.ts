@@ -18,11 +18,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freePort } from '../test/support/app-process';
+import { freePort, nodeArgsFor } from '../test/support/app-process';
 import { storedSession } from '../test/support/session-docs';
 
 const ROOT = join(__dirname, '..');
-const DIST = join(ROOT, 'dist', 'src');
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,7 +43,8 @@ interface Child {
 }
 
 function start(script: string, args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [join(DIST, script), ...args], {
+  // The build when it is current, else the sources (as `npm run bench` runs this without building).
+  const proc = spawn(process.execPath, [...nodeArgsFor(script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,12 +127,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const mongoPort = await freePort();
-  const engine = start('database/embedded-mongo/cli.js', ['--port', String(mongoPort)], {});
+  const engine = start('database/embedded-mongo/cli', ['--port', String(mongoPort)], {});
   await engine.waitFor((l) => l.trim() === `mongodb://127.0.0.1:${mongoPort}`);
   const uri = `mongodb://127.0.0.1:${mongoPort}/bench`;
 
   const appPort = await freePort();
-  const app = start('main.js', [], {
+  const app = start('main', [], {
     MONGODB_URI: uri,
     PORT: String(appPort),
     ADMIN_USERNAME: ADMIN.username,
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
 
       const before = summary(await load(url, accessToken, BASELINE_SECONDS).result);
 
-      const sweep = start('sweep/cli.js', [], { MONGODB_URI: uri, LOG_LEVEL: 'debug' });
+      const sweep = start('sweep/cli', [], { MONGODB_URI: uri, LOG_LEVEL: 'debug' });
       await sweep.waitFor((l) => l.includes('session sweep started'), 120_000);
       const during = load(url, accessToken, 3600);
       const code = await sweep.exited;
@@ -233,10 +233,13 @@ async function main(): Promise<void> {
     runsDetail: runs,
   };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  // The default batch size's figures are the README's; other sizes get their own file.
-  const file = process.env.SWEEP_BATCH_SIZE
-    ? `sweep-latency-batch-${process.env.SWEEP_BATCH_SIZE}.json`
-    : 'sweep-latency.json';
+  // Full-size figures at the default batch size are the README's; any other setting (a quick
+  // run from `npm run bench`, another batch size) gets its own file rather than replace them.
+  const suffix = [
+    process.env.SWEEP_BATCH_SIZE ? `batch-${process.env.SWEEP_BATCH_SIZE}` : '',
+    RUNS < 3 || SESSIONS !== 100_000 || BASELINE_SECONDS !== 10 ? 'quick' : '',
+  ].filter(Boolean);
+  const file = ['sweep-latency', ...suffix].join('-') + '.json';
   writeFileSync(join(__dirname, 'results', file), `${JSON.stringify(figures, null, 2)}\n`);
   console.log(JSON.stringify(figures.median, null, 2));
 }
