@@ -236,11 +236,7 @@ export class SessionsService {
     const now = this.clock.now();
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
-      const eff = effectiveState(
-        { ...cached.session, endReason: null, expiredAt: null },
-        now,
-        this.config.idleTimeoutSeconds,
-      );
+      const eff = effectiveState(cached.session, now, this.config.idleTimeoutSeconds);
       if (eff.state === 'active') return this.touch(cached, now, claims, allowExpired);
       this.cache.invalidate(claims.sid);
     }
@@ -262,7 +258,7 @@ export class SessionsService {
     if (eff.state === 'expired' && !allowExpired) throw this.notLive(eff, false);
     const user = await this.users.findById(claims.sub);
     if (!user) throw this.sessionGone();
-    const context: AuthContext = { user, session: toSessionContext(doc, eff.state) };
+    const context: AuthContext = { user, session: toSessionContext(doc, eff) };
     if (eff.state !== 'active') return context;
     if (!mayTouch) {
       this.cache.set(claims.sid, context);
@@ -407,27 +403,28 @@ export class SessionsService {
   }
 
   /**
-   * The caller's own current session. The guard may have passed it from the cache after it was
-   * deleted (sweep, database restored or replaced): that is a session that no longer exists,
-   * 401 like at any other route, never a 404 for the caller's own session.
+   * The caller's current session, from what the guard just produced (its cache on a hit): no
+   * database read. Every change to a viewable field on this instance drops or replaces the
+   * cache entry, and lastSeenAt lags by at most the lazy-write interval, as it does stored.
    */
-  async getCurrent(userId: string, sessionId: string): Promise<SessionLean> {
-    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
-    if (doc) return doc;
-    this.cache.invalidate(sessionId);
-    throw this.sessionGone();
+  viewCurrent(session: SessionContext): SessionView {
+    return this.view(sessionRecordOf(session), session.id);
   }
 
-  async getOwn(userId: string, sessionId: string): Promise<SessionLean> {
+  /** One of the caller's sessions; the current one comes from the request like viewCurrent. */
+  async viewOwn(userId: string, sessionId: string, current: SessionContext): Promise<SessionView> {
+    if (sessionId === current.id) return this.viewCurrent(current);
     const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
     if (!doc) throw notFound('No such session');
-    return doc;
+    return this.view(doc, current.id);
   }
 
   async labelOwn(userId: string, sessionId: string, label: string | null): Promise<SessionLean> {
     const doc = await this.model
       .findOneAndUpdate({ _id: sessionId, userId }, { $set: { label } }, { new: true })
       .lean<SessionLean>();
+    // The cached context carries the label (GET /sessions/current shows it).
+    this.cache.invalidate(sessionId);
     if (!doc) throw notFound('No such session');
     return doc;
   }
@@ -519,14 +516,28 @@ export class SessionsService {
   }
 }
 
-export function toSessionContext(doc: SessionLean, state: SessionState): SessionContext {
+/** The request's view of a session document; `eff` is its effective state as of the check. */
+export function toSessionContext(
+  doc: SessionLean,
+  eff: Pick<EffectiveState, 'state' | 'endReason' | 'expiredAt'>,
+): SessionContext {
   return {
     id: String(doc._id),
     userId: String(doc.userId),
     groups: [...doc.groups],
-    state,
+    state: eff.state,
     createdAt: doc.createdAt,
     lastSeenAt: doc.lastSeenAt,
     expiresAt: doc.expiresAt,
+    ip: doc.ip ?? null,
+    userAgent: doc.userAgent ?? null,
+    label: doc.label ?? null,
+    expiredAt: eff.expiredAt ?? null,
+    endReason: eff.endReason ?? null,
   };
+}
+
+/** A SessionContext in the shape the one view mapper (toSessionView) reads. */
+export function sessionRecordOf(session: SessionContext): SessionRecord {
+  return { ...session, _id: session.id };
 }
