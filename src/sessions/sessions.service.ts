@@ -40,6 +40,8 @@ const uniq = (values: string[]) => [...new Set(values)];
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
+  /** Session loads in progress, by `sid:sub` (see loadOnce). */
+  private readonly loading = new Map<string, Promise<AuthContext>>();
 
   constructor(
     @InjectModel(Session.name) readonly model: Model<Session>,
@@ -237,25 +239,43 @@ export class SessionsService {
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
       const eff = effectiveState(cached.session, now, this.config.idleTimeoutSeconds);
-      if (eff.state === 'active') return this.touch(cached, now, claims, allowExpired);
+      if (eff.state === 'active')
+        return this.admit(await this.touch(cached, now, claims), allowExpired);
       this.cache.invalidate(claims.sid);
     }
-    return this.load(claims, allowExpired, now, true);
+    return this.admit(await this.loadOnce(claims, now), allowExpired);
   }
 
-  private async load(
-    claims: AccessClaims,
-    allowExpired: boolean,
-    now: Date,
-    mayTouch: boolean,
-  ): Promise<AuthContext> {
+  /** A loaded session may be expired; only routes that allow that get it. */
+  private admit(context: AuthContext, allowExpired: boolean): AuthContext {
+    if (context.session.state !== 'active' && !allowExpired) {
+      throw this.notLive(context.session, false);
+    }
+    return context;
+  }
+
+  /**
+   * Single flight: when a session's cache entry lapses under load, every concurrent request for
+   * it would read it (and write lastSeenAt) again. They share the one load in progress instead;
+   * it leaves the map when it settles, so a failure is never remembered.
+   */
+  private loadOnce(claims: AccessClaims, now: Date): Promise<AuthContext> {
+    const key = `${claims.sid}:${claims.sub}`;
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const load = this.load(claims, now, true).finally(() => this.loading.delete(key));
+    this.loading.set(key, load);
+    return load;
+  }
+
+  /** Reads the session (live or expired, never ended) and its user; caches it when live. */
+  private async load(claims: AccessClaims, now: Date, mayTouch: boolean): Promise<AuthContext> {
     const found = Types.ObjectId.isValid(claims.sid)
       ? await this.model.findById(claims.sid).lean<SessionLean>()
       : null;
     if (!found || String(found.userId) !== claims.sub) throw this.sessionGone();
     const { doc, eff } = await this.settle(found, now);
     if (eff.state === 'ended') throw this.notLive(eff, false);
-    if (eff.state === 'expired' && !allowExpired) throw this.notLive(eff, false);
     const user = await this.users.findById(claims.sub);
     if (!user) throw this.sessionGone();
     const context: AuthContext = { user, session: toSessionContext(doc, eff) };
@@ -264,18 +284,13 @@ export class SessionsService {
       this.cache.set(claims.sid, context);
       return context;
     }
-    const touched = await this.touch(context, now, claims, allowExpired);
+    const touched = await this.touch(context, now, claims);
     if (touched === context) this.cache.set(claims.sid, context);
     return touched;
   }
 
   /** Writes lastSeenAt when it is stale; the write is conditional so it never revives a session. */
-  private async touch(
-    context: AuthContext,
-    now: Date,
-    claims: AccessClaims,
-    allowExpired: boolean,
-  ): Promise<AuthContext> {
+  private async touch(context: AuthContext, now: Date, claims: AccessClaims): Promise<AuthContext> {
     // At most once a minute, and at least twice per idle timeout: with a short idle timeout a
     // session in steady use must never look idle just because its lastSeenAt was not written.
     const staleMs = Math.min(
@@ -295,8 +310,9 @@ export class SessionsService {
     );
     if (result.modifiedCount === 0) {
       // Changed elsewhere (ended, expired, or touched by another instance): read it again.
+      // Not through loadOnce: this may run inside the shared load for the same session.
       this.cache.invalidate(context.session.id);
-      return this.load(claims, allowExpired, now, false);
+      return this.load(claims, now, false);
     }
     const touched: AuthContext = {
       user: context.user,
@@ -498,7 +514,10 @@ export class SessionsService {
   }
 
   /** The 401 for a session that is not live; refresh reports revocation for reuse as such. */
-  private notLive(eff: EffectiveState, refreshing: boolean): ApiException {
+  private notLive(
+    eff: Pick<EffectiveState, 'state' | 'endReason'>,
+    refreshing: boolean,
+  ): ApiException {
     if (refreshing && eff.endReason === 'refresh_reuse') {
       return unauthorized(
         ErrorCode.REFRESH_TOKEN_REUSED,
