@@ -253,6 +253,31 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
     for (const s of before) expect((await byId(s.session.id))!.state).toBe('expired');
   }, 60_000);
 
+  it('a data write racing sign-out either lands before it or is refused as SESSION_ENDED', async () => {
+    for (let round = 0; round < 12; round++) {
+      const s = await login(t, 'hank', PASSWORD);
+      const [written, out] = await Promise.all([
+        t
+          .http()
+          .patch('/sessions/current/data')
+          .set('Authorization', bearer(s.accessToken))
+          .send({ round }),
+        t.http().post('/auth/logout').set('Authorization', bearer(s.accessToken)),
+      ]);
+      expect(out.status).toBe(204);
+      const stored = await byId(s.session.id);
+      expect(stored).toMatchObject({ state: 'ended', endReason: 'logout' });
+      if (written.status === 200) {
+        expect(stored!.data).toEqual({ round });
+      } else {
+        expect(assertErrorShape('data vs logout', written.status, written.body)).toBe(
+          'SESSION_ENDED',
+        );
+        expect(stored!.data).toEqual({});
+      }
+    }
+  }, 60_000);
+
   it('parallel merges into session data keep every key (no lost update)', async () => {
     const s = await login(t, 'alice', PASSWORD);
     const answers = await Promise.all(

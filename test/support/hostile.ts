@@ -277,6 +277,9 @@ export const CRAFTED_BODIES: RawBody[] = [
   crafted('{"label":"x","userId":"000000000000000000000000"}'),
   crafted('{"username":"x","sessionId":{"$ne":null}}'),
   crafted('{"username":{"$ne":null}}'),
+  // Duplicate keys: JSON.parse keeps the last, so the operator is what validation must see.
+  crafted('{"username":"alice","username":{"$ne":null},"password":"x"}'),
+  crafted('{"refreshToken":"a","refreshToken":{"$gt":""}}'),
   crafted('{"username":"root","password":"pw","roles":["admin"],"groups":[{"$ne":null}]}'),
   crafted(deepJson(DEEP)),
   crafted(deepArrayJson(DEEP)),
