@@ -4,6 +4,12 @@
  * passport-jwt `AuthGuard('jwt')` — the upper bound, since it looks nothing up — with the secret
  * as a string (what passport-jwt's README shows) and as a KeyObject, and (3) express-session with
  * connect-mongo. Every app is its own process; the engine is a third; the load comes from here.
+ *
+ * Those alternatives are minimal apps, while nest-sessions runs its whole production stack
+ * (helmet, pino, validation pipe, exception filter, guards). So a second comparison runs all
+ * three inside ONE production process (bench/apps/guard-probe-app.ts): `GET /sessions/current`
+ * against bench-only routes behind passport-jwt (KeyObject secret) and express-session +
+ * connect-mongo, which isolates the session check itself.
  */
 import { createSecretKey } from 'node:crypto';
 import { sign, verify } from 'jsonwebtoken';
@@ -62,7 +68,7 @@ async function main(): Promise<void> {
     engine = await startEngine();
     console.log(`engine at ${engine.uri} (pid ${engine.pid})`);
     const uri = engine.uri;
-    const [ours, jwtString, jwtKeyObject, expressSession] = await Promise.all([
+    const [ours, jwtString, jwtKeyObject, expressSession, stack] = await Promise.all([
       startApp('nest-sessions', 'dist/src/main.js', {
         env: appEnv(`${uri}/bench_alternatives`, { LOGIN_RATE_LIMIT: '1000' }),
       }),
@@ -83,8 +89,12 @@ async function main(): Promise<void> {
           NODE_ENV: 'production',
         },
       }),
+      startApp('nest-sessions + alternatives on its stack', 'bench/apps/guard-probe-app.ts', {
+        nodeArgs: TS_NODE,
+        env: appEnv(`${uri}/bench_alternatives_stack`, { LOGIN_RATE_LIMIT: '1000' }),
+      }),
     ]);
-    apps.push(ours, jwtString, jwtKeyObject, expressSession);
+    apps.push(ours, jwtString, jwtKeyObject, expressSession, stack);
 
     const { accessToken } = await login(ours.baseUrl, BENCH_ADMIN.username, BENCH_ADMIN.password);
     const jwtLogin = (app: App) =>
@@ -102,9 +112,29 @@ async function main(): Promise<void> {
     if (!cookie.startsWith('connect.sid='))
       throw new Error(`express-session gave no cookie: ${cookie}`);
 
+    const stackToken = (await login(stack.baseUrl, BENCH_ADMIN.username, BENCH_ADMIN.password))
+      .accessToken;
+    const stackJwt = (
+      await expectStatus(201, 'POST', `${stack.baseUrl}/bench/jwt/login`, {
+        body: { username: BENCH_ADMIN.username },
+      })
+    ).body.accessToken as string;
+    const stackLogin = await expectStatus(
+      201,
+      'POST',
+      `${stack.baseUrl}/bench/express-session/login`,
+      { body: { username: BENCH_ADMIN.username } },
+    );
+    const stackCookie = (stackLogin.headers.get('set-cookie') ?? '').split(';')[0];
+    if (!stackCookie.startsWith('connect.sid='))
+      throw new Error(`express-session (same stack) gave no cookie: ${stackCookie}`);
+
     const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-    // Each app must refuse a request without credentials, or the comparison means nothing.
+    // Each route must refuse a request without credentials, or the comparison means nothing.
     for (const app of apps) await expectStatus(401, 'GET', `${app.baseUrl}/sessions/current`);
+    for (const path of ['/bench/jwt/current', '/bench/express-session/current']) {
+      await expectStatus(401, 'GET', `${stack.baseUrl}${path}`);
+    }
     const targets = [
       { name: 'nest-sessions SessionGuard', app: ours, headers: bearer(accessToken) },
       { name: 'passport-jwt, string secret', app: jwtString, headers: bearer(stringToken) },
@@ -114,21 +144,38 @@ async function main(): Promise<void> {
         headers: bearer(keyObjectToken),
       },
       { name: 'express-session + connect-mongo', app: expressSession, headers: { cookie } },
-    ];
+      {
+        name: 'same stack: nest-sessions SessionGuard',
+        app: stack,
+        headers: bearer(stackToken),
+      },
+      {
+        name: 'same stack: passport-jwt, KeyObject secret',
+        app: stack,
+        path: '/bench/jwt/current',
+        headers: bearer(stackJwt),
+      },
+      {
+        name: 'same stack: express-session + connect-mongo',
+        app: stack,
+        path: '/bench/express-session/current',
+        headers: { cookie: stackCookie },
+      },
+    ].map((t) => ({ path: '/sessions/current', ...t }));
     const bodies = await Promise.all(
       targets.map((t) =>
-        expectStatus(200, 'GET', `${t.app.baseUrl}/sessions/current`, { headers: t.headers }).then(
+        expectStatus(200, 'GET', `${t.app.baseUrl}${t.path}`, { headers: t.headers }).then(
           (r) => JSON.stringify(r.body).length,
         ),
       ),
     );
 
-    console.log('measuring GET /sessions/current on each app');
+    console.log('measuring GET /sessions/current (and its same-stack counterparts) on each app');
     const series = await compareTargets(
       targets.map((t) => ({
         name: t.name,
         target: {
-          url: `${t.app.baseUrl}/sessions/current`,
+          url: `${t.app.baseUrl}${t.path}`,
           headers: t.headers,
           expectStatus: 200,
           cpuOf: { app: t.app.pid, engine: engine!.pid },
@@ -136,40 +183,57 @@ async function main(): Promise<void> {
       })),
     );
     const summaries = series.map(summarize);
-    const [s, jwtS, jwtK, es] = summaries;
+    const [s, jwtS, jwtK, es, stackOurs, stackJwtK, stackEs] = summaries;
     const ratio = (a: number, b: number) => round(a / b, 3);
     const cpuRatio = (other: Summary) => round(totalCpuMs(other) / totalCpuMs(s), 3);
     const vsJwtString = ratio(s.requestsPerSec, jwtS.requestsPerSec);
     const vsJwtKey = ratio(s.requestsPerSec, jwtK.requestsPerSec);
     const vsExpress = ratio(s.requestsPerSec, es.requestsPerSec);
+    const stackVsJwt = ratio(stackOurs.requestsPerSec, stackJwtK.requestsPerSec);
+    const stackVsExpress = ratio(stackOurs.requestsPerSec, stackEs.requestsPerSec);
     const micro = jwtVerifyMicros();
 
     const goals: Goal[] = [
       {
-        name: 'vs stateless passport-jwt (string secret, the usual setup)',
+        name: 'minimal apps: vs stateless passport-jwt (string secret, the usual setup)',
         target: '≥ 0.9×',
         actual: `${vsJwtString}×`,
         met: vsJwtString >= 0.9,
       },
       {
-        name: 'vs stateless passport-jwt (KeyObject secret, its fastest)',
+        name: 'minimal apps: vs stateless passport-jwt (KeyObject secret, its fastest)',
         target: '≥ 0.9×',
         actual: `${vsJwtKey}×`,
         met: vsJwtKey >= 0.9,
       },
       {
-        name: 'vs express-session + connect-mongo',
+        name: 'minimal apps: vs express-session + connect-mongo',
         target: '> 1×',
         actual: `${vsExpress}×`,
         met: vsExpress > 1,
+      },
+      {
+        name: 'same stack: vs stateless passport-jwt (KeyObject secret)',
+        target: '≥ 0.9×',
+        actual: `${stackVsJwt}×`,
+        met: stackVsJwt >= 0.9,
+      },
+      {
+        name: 'same stack: vs express-session + connect-mongo',
+        target: '> 1×',
+        actual: `${stackVsExpress}×`,
+        met: stackVsExpress > 1,
       },
     ];
     report({
       name: 'alternatives',
       title: 'Session check vs. the usual alternatives (GET /sessions/current)',
       method:
-        'The same JSON on GET /sessions/current from four apps, each its own process on the same engine; ' +
-        'autocannon from the bench process, runs interleaved, median of runs.',
+        'The same JSON on GET /sessions/current from four apps, each its own process on the same engine: ' +
+        'nest-sessions is the production build, the alternatives are minimal Nest apps (no helmet, logging, ' +
+        'pipe or filter). "Same stack": one production process (bench/apps/guard-probe-app.ts) serving ' +
+        'GET /sessions/current and bench-only routes behind passport-jwt and express-session + connect-mongo, ' +
+        'so only the session check differs. Autocannon from the bench process, runs interleaved, median of runs.',
       figures: [
         ...targets.map((t, i) => ({
           name: t.name,
@@ -182,6 +246,16 @@ async function main(): Promise<void> {
         { name: 'nest-sessions / passport-jwt (string)', value: vsJwtString, unit: '×' },
         { name: 'nest-sessions / passport-jwt (KeyObject)', value: vsJwtKey, unit: '×' },
         { name: 'nest-sessions / express-session', value: vsExpress, unit: '×' },
+        {
+          name: 'same stack: nest-sessions / passport-jwt (KeyObject)',
+          value: stackVsJwt,
+          unit: '×',
+        },
+        {
+          name: 'same stack: nest-sessions / express-session',
+          value: stackVsExpress,
+          unit: '×',
+        },
         {
           name: 'the same three ratios from CPU per request',
           value: `${cpuRatio(jwtS)}× / ${cpuRatio(jwtK)}× / ${cpuRatio(es)}×`,

@@ -1,6 +1,18 @@
-import { Controller, Get, type INestApplication, type Type } from '@nestjs/common';
+import {
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  Injectable,
+  UnauthorizedException,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request } from 'express';
+import 'express-session';
+import { randomUUID } from 'node:crypto';
 
 /**
  * What every compared app answers on `GET /sessions/current`: the same fields as nest-sessions'
@@ -86,4 +98,59 @@ export async function serveBenchApp(
   app.enableShutdownHooks();
   await app.listen(Number(requiredEnv('PORT')), '127.0.0.1');
   return app;
+}
+
+/** The claims the passport-jwt alternatives sign and read back. */
+export interface JwtClaims {
+  sub: string;
+  sid: string;
+  username: string;
+  roles: string[];
+  groups: string[];
+  iat: number;
+  exp: number;
+}
+
+/** GET /sessions/current as a passport-jwt app answers it: everything from the token. */
+export function jwtCurrentView(req: Request & { user: JwtClaims }) {
+  const c = req.user;
+  return currentSessionView(
+    {
+      sessionId: c.sid,
+      userId: c.sub,
+      username: c.username,
+      roles: c.roles,
+      groups: c.groups,
+      createdAt: new Date(c.iat * 1000).toISOString(),
+      expiresAt: new Date(c.exp * 1000).toISOString(),
+      ip: req.ip ?? null,
+      userAgent: req.headers['user-agent'] ?? null,
+    },
+    new Date().toISOString(),
+  );
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    identity: BenchIdentity;
+  }
+}
+
+/** The express-session alternatives' check: a session holding an identity, else 401. */
+@Injectable()
+export class SignedInGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (!context.switchToHttp().getRequest<Request>().session?.identity) {
+      throw new UnauthorizedException();
+    }
+    return true;
+  }
+}
+
+/** express-session login: a new session id (session fixation), the identity stored in it. */
+export async function expressSessionLogin(req: Request, username: string | undefined) {
+  await new Promise<void>((done, fail) => req.session.regenerate((e) => (e ? fail(e) : done())));
+  req.session.identity = benchIdentity(username ?? 'bench', randomUUID(), req);
+  await new Promise<void>((done, fail) => req.session.save((e) => (e ? fail(e) : done())));
+  return { sessionId: req.session.identity.sessionId };
 }

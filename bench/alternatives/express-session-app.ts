@@ -10,58 +10,25 @@
  * request; the default (0) would write on every request.
  */
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
-import {
-  Body,
-  CanActivate,
-  Controller,
-  ExecutionContext,
-  Get,
-  HttpCode,
-  Injectable,
-  Module,
-  Post,
-  Req,
-  UnauthorizedException,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Module, Post, Req, UseGuards } from '@nestjs/common';
 import MongoStore from 'connect-mongo';
 import type { Request } from 'express';
 import session from 'express-session';
 import {
-  benchIdentity,
-  BenchIdentity,
   currentSessionView,
+  expressSessionLogin,
   HealthController,
+  SignedInGuard,
   requiredEnv,
   serveBenchApp,
 } from './bench-app';
-
-declare module 'express-session' {
-  interface SessionData {
-    identity: BenchIdentity;
-  }
-}
-
-@Injectable()
-class SignedInGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
-    if (!req.session.identity) throw new UnauthorizedException();
-    return true;
-  }
-}
 
 @Controller()
 class BenchController {
   @Post('auth/login')
   @HttpCode(201)
-  async login(@Body() body: { username?: string }, @Req() req: Request) {
-    // A new id on login (session fixation), as express-session's README recommends.
-    await new Promise<void>((done, fail) => req.session.regenerate((e) => (e ? fail(e) : done())));
-    req.session.identity = benchIdentity(body.username ?? 'bench', randomUUID(), req);
-    await new Promise<void>((done, fail) => req.session.save((e) => (e ? fail(e) : done())));
-    return { sessionId: req.session.identity.sessionId };
+  login(@Body() body: { username?: string }, @Req() req: Request) {
+    return expressSessionLogin(req, body.username);
   }
 
   @UseGuards(SignedInGuard)

@@ -17,8 +17,9 @@ import { sign } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import {
   benchIdentity,
-  currentSessionView,
   HealthController,
+  jwtCurrentView,
+  JwtClaims,
   requiredEnv,
   serveBenchApp,
 } from './bench-app';
@@ -27,16 +28,6 @@ const secret = requiredEnv('JWT_SECRET');
 const key =
   process.env.JWT_KEY_MODE === 'keyobject' ? createSecretKey(Buffer.from(secret)) : secret;
 const TTL_SECONDS = 900;
-
-interface Claims {
-  sub: string;
-  sid: string;
-  username: string;
-  roles: string[];
-  groups: string[];
-  iat: number;
-  exp: number;
-}
 
 @Injectable()
 class JwtStrategy extends PassportStrategy(Strategy) {
@@ -49,7 +40,7 @@ class JwtStrategy extends PassportStrategy(Strategy) {
     });
   }
 
-  validate(claims: Claims): Claims {
+  validate(claims: JwtClaims): JwtClaims {
     return claims;
   }
 }
@@ -75,22 +66,8 @@ class BenchController {
 
   @UseGuards(AuthGuard('jwt'))
   @Get('sessions/current')
-  current(@Req() req: Request & { user: Claims }) {
-    const c = req.user;
-    return currentSessionView(
-      {
-        sessionId: c.sid,
-        userId: c.sub,
-        username: c.username,
-        roles: c.roles,
-        groups: c.groups,
-        createdAt: new Date(c.iat * 1000).toISOString(),
-        expiresAt: new Date(c.exp * 1000).toISOString(),
-        ip: req.ip ?? null,
-        userAgent: req.headers['user-agent'] ?? null,
-      },
-      new Date().toISOString(),
-    );
+  current(@Req() req: Request & { user: JwtClaims }) {
+    return jwtCurrentView(req);
   }
 }
 
