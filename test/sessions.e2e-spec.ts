@@ -78,6 +78,74 @@ describe('own sessions (e2e)', () => {
       });
       expect(Object.keys(res.body.user).sort()).toEqual(['groups', 'id', 'roles', 'username']);
     });
+
+    /** The session collection operations the app issues while `fn` runs. */
+    const sessionQueries = async (fn: () => Promise<unknown>): Promise<string[]> => {
+      const seen: string[] = [];
+      t.connection.set('debug', (collection: string, method: string) => {
+        if (collection === 'sessions') seen.push(method);
+      });
+      try {
+        await fn();
+      } finally {
+        t.connection.set('debug', false);
+      }
+      return seen;
+    };
+
+    it('answers from the session cache with the full view and reads no session document', async () => {
+      const s = await login(t, 'carol', 'carol-password', { label: 'laptop', userAgent: 'ua/1' });
+      const first = await get(s, '/sessions/current');
+      expect(first.status).toBe(200); // the guard has cached the session now
+      let res: Awaited<ReturnType<typeof get>> | undefined;
+      expect(await sessionQueries(async () => (res = await get(s, '/sessions/current')))).toEqual(
+        [],
+      );
+      const stored = await byId(s.session.id);
+      const { valid, user, ...view } = res!.body;
+      expect({ valid, user: user.username }).toEqual({ valid: true, user: 'carol' });
+      // Exactly the contract's Session view, equal to the one login returned and to the store.
+      expect(view).toEqual({ ...s.session, current: true });
+      expect(view).toMatchObject({
+        label: 'laptop',
+        userAgent: 'ua/1',
+        ip: stored!.ip,
+        lastSeenAt: stored!.lastSeenAt.toISOString(),
+        expiresAt: stored!.expiresAt.toISOString(),
+        expiredAt: null,
+        endReason: null,
+      });
+      // GET /sessions/:id of the current session is the same view, also without a read.
+      let byPath: Awaited<ReturnType<typeof get>> | undefined;
+      expect(
+        await sessionQueries(async () => (byPath = await get(s, `/sessions/${s.session.id}`))),
+      ).toEqual([]);
+      expect(byPath!.body).toEqual(view);
+    });
+
+    it('shows a new label of the current session at once (the cached view is dropped)', async () => {
+      const s = await login(t, 'carol', 'carol-password');
+      expect((await get(s, '/sessions/current')).body.label).toBeNull(); // cached
+      const patched = await t
+        .http()
+        .patch(`/sessions/${s.session.id}`)
+        .set('Authorization', bearer(s.accessToken))
+        .send({ label: 'renamed' });
+      expect(patched.status).toBe(200);
+      expect((await get(s, '/sessions/current')).body).toMatchObject({ label: 'renamed' });
+      expect((await get(s, `/sessions/${s.session.id}`)).body).toMatchObject({ label: 'renamed' });
+      expect(await byId(s.session.id)).toMatchObject({ label: 'renamed' });
+    });
+
+    it('shows lastSeenAt as written once the lazy-write interval has passed', async () => {
+      const s = await login(t, 'carol', 'carol-password');
+      await get(s, '/sessions/current');
+      t.clock.advance(2 * MINUTE);
+      const res = await get(s, '/sessions/current');
+      const stored = await byId(s.session.id);
+      expect(res.body.lastSeenAt).toBe(t.clock.now().toISOString());
+      expect(stored!.lastSeenAt.toISOString()).toBe(res.body.lastSeenAt);
+    });
   });
 
   describe('GET, PATCH, DELETE /sessions/:id', () => {

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { SessionState } from './schemas/session.schema';
+import type { EndReason, SessionState } from './schemas/session.schema';
 
 /** The authenticated caller, as guards and `@CurrentUser()` see it. */
 export interface AuthUser {
@@ -9,7 +9,12 @@ export interface AuthUser {
   groups: string[];
 }
 
-/** The session behind the request, as `@CurrentSession()` sees it. */
+/**
+ * The session behind the request, as `@CurrentSession()` sees it. It carries every field of
+ * the contract's Session view (never token hashes or data), so that `GET /sessions/current`
+ * answers from the guard's cache without reading the database. `state`, `endReason` and
+ * `expiredAt` are the effective ones as of when the guard checked the session.
+ */
 export interface SessionContext {
   id: string;
   userId: string;
@@ -18,6 +23,11 @@ export interface SessionContext {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  label: string | null;
+  expiredAt: Date | null;
+  endReason: EndReason | null;
 }
 
 /**

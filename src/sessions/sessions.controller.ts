@@ -83,12 +83,11 @@ export class SessionsController {
     description: 'An expired (not ended) session may call this; it then shows valid: false.',
   })
   @ApiOkResponse({ type: CurrentSessionView })
-  async current(
+  current(
     @CurrentUser() user: AuthUser,
     @CurrentSession() session: SessionContext,
-  ): Promise<CurrentSessionView> {
-    const doc = await this.sessions.getCurrent(user.id, session.id);
-    const view = this.sessions.view(doc, session.id);
+  ): CurrentSessionView {
+    const view = this.sessions.viewCurrent(session);
     return { ...view, valid: view.state === 'active', user };
   }
 
@@ -128,12 +127,12 @@ export class SessionsController {
   @ApiOkResponse({ type: SessionView })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND (also for another user’s session)' })
-  async get(
+  get(
     @CurrentUser('id') userId: string,
-    @CurrentSession('id') sessionId: string,
+    @CurrentSession() session: SessionContext,
     @Param() params: SessionIdParams,
   ): Promise<SessionView> {
-    return this.sessions.view(await this.sessions.getOwn(userId, params.id), sessionId);
+    return this.sessions.viewOwn(userId, params.id, session);
   }
 
   @Patch(':id')

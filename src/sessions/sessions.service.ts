@@ -40,6 +40,8 @@ const uniq = (values: string[]) => [...new Set(values)];
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
+  /** Session loads in progress, by `sid:sub` (see loadOnce). */
+  private readonly loading = new Map<string, Promise<AuthContext>>();
 
   constructor(
     @InjectModel(Session.name) readonly model: Model<Session>,
@@ -236,50 +238,59 @@ export class SessionsService {
     const now = this.clock.now();
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
-      const eff = effectiveState(
-        { ...cached.session, endReason: null, expiredAt: null },
-        now,
-        this.config.idleTimeoutSeconds,
-      );
-      if (eff.state === 'active') return this.touch(cached, now, claims, allowExpired);
+      const eff = effectiveState(cached.session, now, this.config.idleTimeoutSeconds);
+      if (eff.state === 'active')
+        return this.admit(await this.touch(cached, now, claims), allowExpired);
       this.cache.invalidate(claims.sid);
     }
-    return this.load(claims, allowExpired, now, true);
+    return this.admit(await this.loadOnce(claims, now), allowExpired);
   }
 
-  private async load(
-    claims: AccessClaims,
-    allowExpired: boolean,
-    now: Date,
-    mayTouch: boolean,
-  ): Promise<AuthContext> {
+  /** A loaded session may be expired; only routes that allow that get it. */
+  private admit(context: AuthContext, allowExpired: boolean): AuthContext {
+    if (context.session.state !== 'active' && !allowExpired) {
+      throw this.notLive(context.session, false);
+    }
+    return context;
+  }
+
+  /**
+   * Single flight: when a session's cache entry lapses under load, every concurrent request for
+   * it would read it (and write lastSeenAt) again. They share the one load in progress instead;
+   * it leaves the map when it settles, so a failure is never remembered.
+   */
+  private loadOnce(claims: AccessClaims, now: Date): Promise<AuthContext> {
+    const key = `${claims.sid}:${claims.sub}`;
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const load = this.load(claims, now, true).finally(() => this.loading.delete(key));
+    this.loading.set(key, load);
+    return load;
+  }
+
+  /** Reads the session (live or expired, never ended) and its user; caches it when live. */
+  private async load(claims: AccessClaims, now: Date, mayTouch: boolean): Promise<AuthContext> {
     const found = Types.ObjectId.isValid(claims.sid)
       ? await this.model.findById(claims.sid).lean<SessionLean>()
       : null;
     if (!found || String(found.userId) !== claims.sub) throw this.sessionGone();
     const { doc, eff } = await this.settle(found, now);
     if (eff.state === 'ended') throw this.notLive(eff, false);
-    if (eff.state === 'expired' && !allowExpired) throw this.notLive(eff, false);
     const user = await this.users.findById(claims.sub);
     if (!user) throw this.sessionGone();
-    const context: AuthContext = { user, session: toSessionContext(doc, eff.state) };
+    const context: AuthContext = { user, session: toSessionContext(doc, eff) };
     if (eff.state !== 'active') return context;
     if (!mayTouch) {
       this.cache.set(claims.sid, context);
       return context;
     }
-    const touched = await this.touch(context, now, claims, allowExpired);
+    const touched = await this.touch(context, now, claims);
     if (touched === context) this.cache.set(claims.sid, context);
     return touched;
   }
 
   /** Writes lastSeenAt when it is stale; the write is conditional so it never revives a session. */
-  private async touch(
-    context: AuthContext,
-    now: Date,
-    claims: AccessClaims,
-    allowExpired: boolean,
-  ): Promise<AuthContext> {
+  private async touch(context: AuthContext, now: Date, claims: AccessClaims): Promise<AuthContext> {
     // At most once a minute, and at least twice per idle timeout: with a short idle timeout a
     // session in steady use must never look idle just because its lastSeenAt was not written.
     const staleMs = Math.min(
@@ -299,8 +310,9 @@ export class SessionsService {
     );
     if (result.modifiedCount === 0) {
       // Changed elsewhere (ended, expired, or touched by another instance): read it again.
+      // Not through loadOnce: this may run inside the shared load for the same session.
       this.cache.invalidate(context.session.id);
-      return this.load(claims, allowExpired, now, false);
+      return this.load(claims, now, false);
     }
     const touched: AuthContext = {
       user: context.user,
@@ -407,27 +419,28 @@ export class SessionsService {
   }
 
   /**
-   * The caller's own current session. The guard may have passed it from the cache after it was
-   * deleted (sweep, database restored or replaced): that is a session that no longer exists,
-   * 401 like at any other route, never a 404 for the caller's own session.
+   * The caller's current session, from what the guard just produced (its cache on a hit): no
+   * database read. Every change to a viewable field on this instance drops or replaces the
+   * cache entry, and lastSeenAt lags by at most the lazy-write interval, as it does stored.
    */
-  async getCurrent(userId: string, sessionId: string): Promise<SessionLean> {
-    const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
-    if (doc) return doc;
-    this.cache.invalidate(sessionId);
-    throw this.sessionGone();
+  viewCurrent(session: SessionContext): SessionView {
+    return this.view(sessionRecordOf(session), session.id);
   }
 
-  async getOwn(userId: string, sessionId: string): Promise<SessionLean> {
+  /** One of the caller's sessions; the current one comes from the request like viewCurrent. */
+  async viewOwn(userId: string, sessionId: string, current: SessionContext): Promise<SessionView> {
+    if (sessionId === current.id) return this.viewCurrent(current);
     const doc = await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
     if (!doc) throw notFound('No such session');
-    return doc;
+    return this.view(doc, current.id);
   }
 
   async labelOwn(userId: string, sessionId: string, label: string | null): Promise<SessionLean> {
     const doc = await this.model
       .findOneAndUpdate({ _id: sessionId, userId }, { $set: { label } }, { new: true })
       .lean<SessionLean>();
+    // The cached context carries the label (GET /sessions/current shows it).
+    this.cache.invalidate(sessionId);
     if (!doc) throw notFound('No such session');
     return doc;
   }
@@ -501,7 +514,10 @@ export class SessionsService {
   }
 
   /** The 401 for a session that is not live; refresh reports revocation for reuse as such. */
-  private notLive(eff: EffectiveState, refreshing: boolean): ApiException {
+  private notLive(
+    eff: Pick<EffectiveState, 'state' | 'endReason'>,
+    refreshing: boolean,
+  ): ApiException {
     if (refreshing && eff.endReason === 'refresh_reuse') {
       return unauthorized(
         ErrorCode.REFRESH_TOKEN_REUSED,
@@ -519,14 +535,28 @@ export class SessionsService {
   }
 }
 
-export function toSessionContext(doc: SessionLean, state: SessionState): SessionContext {
+/** The request's view of a session document; `eff` is its effective state as of the check. */
+export function toSessionContext(
+  doc: SessionLean,
+  eff: Pick<EffectiveState, 'state' | 'endReason' | 'expiredAt'>,
+): SessionContext {
   return {
     id: String(doc._id),
     userId: String(doc.userId),
     groups: [...doc.groups],
-    state,
+    state: eff.state,
     createdAt: doc.createdAt,
     lastSeenAt: doc.lastSeenAt,
     expiresAt: doc.expiresAt,
+    ip: doc.ip ?? null,
+    userAgent: doc.userAgent ?? null,
+    label: doc.label ?? null,
+    expiredAt: eff.expiredAt ?? null,
+    endReason: eff.endReason ?? null,
   };
+}
+
+/** A SessionContext in the shape the one view mapper (toSessionView) reads. */
+export function sessionRecordOf(session: SessionContext): SessionRecord {
+  return { ...session, _id: session.id };
 }

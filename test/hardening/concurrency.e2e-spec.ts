@@ -23,7 +23,7 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
   beforeAll(async () => {
     t = await createTestApp({ SESSION_MAX_PER_USER: String(MAX_PER_USER) });
     await createUser(t, { username: 'root', password: PASSWORD, roles: ['admin'] });
-    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank']) {
       await createUser(t, { username: name, password: PASSWORD });
     }
   });
@@ -216,6 +216,67 @@ describe('concurrent requests end in a state the rules allow (e2e)', () => {
       await sessions().deleteMany({ username: 'frank' });
     }
   }, 90_000);
+
+  it('invalidate-all finishes under a stream of logins, expiring what was live when it began', async () => {
+    const before = [];
+    for (const name of ['gina', 'hank']) before.push(await login(t, name, PASSWORD));
+    let running = true;
+    let logins = 0;
+    let cutoff = t.clock.now();
+    const stream = Array.from({ length: 8 }, async (_, w) => {
+      while (running) {
+        // Time moves on during the stream, as it would outside a test.
+        t.clock.advance(1);
+        const res = await t
+          .http()
+          .post('/auth/login')
+          .send({ username: w % 2 ? 'gina' : 'hank', password: PASSWORD });
+        expect(res.status).toBe(201);
+        logins++;
+      }
+    });
+    try {
+      while (logins < 16) await new Promise((r) => setTimeout(r, 10));
+      cutoff = t.clock.now();
+      const started = Date.now();
+      const res = await adminPost('/admin/sessions/invalidate-all', {}).timeout(15_000);
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      running = false;
+      await Promise.all(stream);
+    }
+    // Nothing that existed when it was called is still active (eviction may have come first).
+    expect(await sessions().countDocuments({ state: 'active', createdAt: { $lte: cutoff } })).toBe(
+      0,
+    );
+    for (const s of before) expect((await byId(s.session.id))!.state).toBe('expired');
+  }, 60_000);
+
+  it('a data write racing sign-out either lands before it or is refused as SESSION_ENDED', async () => {
+    for (let round = 0; round < 12; round++) {
+      const s = await login(t, 'hank', PASSWORD);
+      const [written, out] = await Promise.all([
+        t
+          .http()
+          .patch('/sessions/current/data')
+          .set('Authorization', bearer(s.accessToken))
+          .send({ round }),
+        t.http().post('/auth/logout').set('Authorization', bearer(s.accessToken)),
+      ]);
+      expect(out.status).toBe(204);
+      const stored = await byId(s.session.id);
+      expect(stored).toMatchObject({ state: 'ended', endReason: 'logout' });
+      if (written.status === 200) {
+        expect(stored!.data).toEqual({ round });
+      } else {
+        expect(assertErrorShape('data vs logout', written.status, written.body)).toBe(
+          'SESSION_ENDED',
+        );
+        expect(stored!.data).toEqual({});
+      }
+    }
+  }, 60_000);
 
   it('parallel merges into session data keep every key (no lost update)', async () => {
     const s = await login(t, 'alice', PASSWORD);

@@ -1,44 +1,17 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
-
-const names = { each: true } as const;
+import { ApiProperty } from '@nestjs/swagger';
+import { NameListField, PasswordField, UsernameField } from '../../users/dto/user-fields.decorator';
 
 export class CreateUserDto {
-  @ApiProperty({ example: 'alice' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @UsernameField()
   username: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(1024)
+  @PasswordField()
   password: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['admin'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString(names)
-  @IsNotEmpty(names)
-  @MaxLength(200, names)
+  @NameListField('Roles of the new user', ['admin'])
   roles?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['staff'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString(names)
-  @IsNotEmpty(names)
-  @MaxLength(200, names)
+  @NameListField('Groups the new user belongs to', ['staff'])
   groups?: string[];
 }
 

@@ -1,36 +1,18 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { NameListField, PasswordField, UsernameField } from '../../users/dto/user-fields.decorator';
 
 export class LoginDto {
-  @ApiProperty({ example: 'alice' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @UsernameField()
   username: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(1024)
+  @PasswordField()
   password: string;
 
-  @ApiPropertyOptional({
-    type: [String],
-    description: 'Authenticate the session against these groups (the user must be in all of them)',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(200, { each: true })
+  @NameListField(
+    'Authenticate the session against these groups (the user must be in all of them)',
+    ['staff'],
+  )
   groups?: string[];
 
   @ApiPropertyOptional({ description: 'A name for this device', example: 'Work laptop' })

@@ -1,26 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
+import { NameListField, PasswordField } from '../../users/dto/user-fields.decorator';
 
 export class ReauthDto {
-  @ApiProperty()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(1024)
+  @PasswordField()
   password: string;
 
-  @ApiPropertyOptional({ type: [String], description: "Replaces the session's groups" })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(200, { each: true })
+  @NameListField("Replaces the session's groups", ['staff'])
   groups?: string[];
 }
