@@ -47,7 +47,20 @@ export function authProps(req: IncomingMessage): Record<string, string> {
   return auth ? { userId: auth.user.id, sessionId: auth.session.id } : {};
 }
 
-/** nestjs-pino settings: JSON lines on stdout (or `destination`), one per request and event. */
+/**
+ * The request id alone, for `LOG_LEVEL=silent`: pino-http is not installed then (it builds a
+ * child logger and serialises the request on every request even when nothing is written), yet
+ * responses still carry X-Request-Id and a 5xx body still quotes it.
+ */
+export function assignRequestId(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  (req as IncomingMessage & { id?: string }).id = requestIdFor(req, res);
+  next();
+}
+
+/**
+ * nestjs-pino settings: JSON lines on stdout (or `destination`), one per request and event. At
+ * `silent` the HTTP logger is mounted on no route (see assignRequestId); the logger itself stays.
+ */
 export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
   const options: Options = {
     level: config.logLevel,
@@ -59,5 +72,6 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
-  return { pinoHttp: destination ? [options, destination] : options };
+  const pinoHttp: Params['pinoHttp'] = destination ? [options, destination] : options;
+  return config.logLevel === 'silent' ? { pinoHttp, forRoutes: [] } : { pinoHttp };
 }

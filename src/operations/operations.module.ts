@@ -1,10 +1,10 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig, AppConfig } from '../../config';
 import { DrainingMiddleware, GracefulShutdown } from './graceful-shutdown';
-import { LogContextInterceptor } from './log-context.interceptor';
-import { loggerParams } from './logging';
+import { LogContextGuard } from './log-context.guard';
+import { assignRequestId, loggerParams } from './logging';
 
 /** Structured logs, request ids and graceful shutdown; see also `configureApp()`. */
 @Module({
@@ -14,11 +14,16 @@ import { loggerParams } from './logging';
       useFactory: (config: AppConfig) => loggerParams(config),
     }),
   ],
-  providers: [GracefulShutdown, { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor }],
+  providers: [GracefulShutdown, { provide: APP_GUARD, useClass: LogContextGuard }],
   exports: [GracefulShutdown],
 })
 export class OperationsModule implements NestModule {
+  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(DrainingMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+    const everyRoute = { path: '*path', method: RequestMethod.ALL };
+    // At silent, pino-http is not mounted (loggerParams); the request id still is.
+    if (this.config.logLevel === 'silent') consumer.apply(assignRequestId).forRoutes(everyRoute);
+    consumer.apply(DrainingMiddleware).forRoutes(everyRoute);
   }
 }

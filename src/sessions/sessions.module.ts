@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -68,7 +68,6 @@ export class SessionModule {
           { provide: APP_GUARD, useExisting: SessionGuard },
           { provide: APP_GUARD, useExisting: RolesGuard },
           { provide: APP_GUARD, useExisting: GroupsGuard },
-          { provide: APP_INTERCEPTOR, useExisting: SessionDataInterceptor },
         ]
       : [];
     return {

@@ -1,5 +1,9 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { Request } from 'express';
+// A cycle (the interceptor reads the constants below), harmless: neither uses the other while
+// its module is being evaluated, only when a handler is decorated or a request runs.
+import { SessionDataInterceptor } from '../interceptors/session-data.interceptor';
 import type { SessionDataObject } from '../session-data';
 
 export const SESSION_DATA_KEY = 'sessions:data';
@@ -20,7 +24,8 @@ type RequestWithData = Request & { [SESSION_DATA_REF]?: SessionDataRef };
 
 /**
  * `@SessionData() data` gives the data object; `@SessionData('handle') ref` gives the
- * SessionDataRef. Marks the handler so the (global) SessionDataInterceptor loads the data.
+ * SessionDataRef. Puts SessionDataInterceptor on that handler alone (as `@UseInterceptors`
+ * would), which loads the data: a global interceptor would cost every other route a layer.
  */
 export const SessionData = createParamDecorator(
   (field: 'handle' | undefined, ctx: ExecutionContext) => {
@@ -35,6 +40,15 @@ export const SessionData = createParamDecorator(
       if (key === undefined) return;
       const handler = (target as Record<string | symbol, unknown>)[key];
       Reflect.defineMetadata(SESSION_DATA_KEY, true, handler as object);
+      const interceptors: unknown[] =
+        Reflect.getMetadata(INTERCEPTORS_METADATA, handler as object) ?? [];
+      if (!interceptors.includes(SessionDataInterceptor)) {
+        Reflect.defineMetadata(
+          INTERCEPTORS_METADATA,
+          [...interceptors, SessionDataInterceptor],
+          handler as object,
+        );
+      }
     },
   ],
 );

@@ -28,7 +28,7 @@ export const MAX_SESSION_DATA_ATTEMPTS = 25;
  * concurrency): when a concurrent request changed it in between, the handler runs again on the
  * new data, so two parallel merges both land instead of one silently undoing the other. A
  * `@SessionData()` handler may therefore run more than once; it should only change the data.
- * Other handlers pass straight through.
+ * `@SessionData()` puts it on its handler; registered anywhere else, other handlers pass through.
  */
 @Injectable()
 export class SessionDataInterceptor implements NestInterceptor {
