@@ -9,6 +9,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { ApiException } from './api.exception';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorBody, ErrorCode } from './error-codes';
 import { scrubSecrets } from './scrub-secrets';
 
@@ -22,19 +23,6 @@ const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   429: ErrorCode.RATE_LIMITED,
   503: ErrorCode.SERVICE_UNAVAILABLE,
 };
-
-// Driver and Mongoose errors that mean "the database is not reachable right now" rather than
-// "this request is wrong": they become 503 so clients retry instead of giving up.
-const UNAVAILABLE_ERROR_NAMES = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-  'MongoExpiredSessionError',
-]);
 
 interface ErrorLike {
   name?: string;
@@ -96,12 +84,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (err.name === 'CastError' || err.name === 'ValidationError' || err.name === 'BSONError') {
     return body(400, ErrorCode.VALIDATION_FAILED, 'A value has the wrong type or format');
   }
-  if (
-    (err.name && UNAVAILABLE_ERROR_NAMES.has(err.name)) ||
-    /buffering timed out|connection .* closed|not connected|before initial connection is complete/i.test(
-      err.message ?? '',
-    )
-  ) {
+  if (isDatabaseUnavailable(exception)) {
     return body(
       503,
       ErrorCode.SERVICE_UNAVAILABLE,

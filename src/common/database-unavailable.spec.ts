@@ -1,0 +1,48 @@
+import {
+  MongoError,
+  MongoInvalidArgumentError,
+  MongoNetworkError,
+  MongoNetworkTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoUnexpectedServerResponseError,
+} from 'mongodb';
+import { toErrorBody } from './all-exceptions.filter';
+import { isDatabaseUnavailable } from './database-unavailable';
+
+describe('isDatabaseUnavailable', () => {
+  // Raised while the database process dies mid-request (seen as a 500 on POST /auth/refresh
+  // in the faults suite before these were classified).
+  it.each([
+    ['a closed server', new MongoServerClosedError()],
+    ['a truncated or odd reply', new MongoUnexpectedServerResponseError('reply ended early')],
+    ['a reset socket', new MongoNetworkError('read ECONNRESET')],
+    ['a socket timeout', new MongoNetworkTimeoutError('timed out')],
+    ['a server shutting down', new MongoServerError({ message: 'shutting down', code: 91 })],
+    ['a stepped-down primary', new MongoServerError({ message: 'not primary', code: 10107 })],
+    [
+      'a retryable write failure',
+      new MongoServerError({ message: 'x', code: 1, errorLabels: ['RetryableWriteError'] }),
+    ],
+  ])('answers 503 for %s', (_what, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    expect(toErrorBody(error)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+  });
+
+  it('recognises driver errors by name when another copy of the driver raised them', () => {
+    const foreign = Object.assign(new Error('Server is closed'), {
+      name: 'MongoServerClosedError',
+    });
+    expect(isDatabaseUnavailable(foreign)).toBe(true);
+  });
+
+  it.each([
+    ['a programming error in a query', new MongoInvalidArgumentError('bad option')],
+    ['a server-side rejection of the request', new MongoServerError({ message: 'bad', code: 2 })],
+    ['a generic driver error', new MongoError('something else')],
+    ['a plain error', new TypeError('x is undefined')],
+    ['a non-error', 'a string'],
+  ])('leaves %s alone', (_what, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});

@@ -1,0 +1,78 @@
+import {
+  MongoClientClosedError,
+  MongoError,
+  MongoErrorLabel,
+  MongoExpiredSessionError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoStalePrimaryError,
+  MongoSystemError,
+  MongoTopologyClosedError,
+  MongoUnexpectedServerResponseError,
+} from 'mongodb';
+
+// Driver errors that say "the server could not be reached or went away", not "this request is
+// wrong". Network errors (incl. timeouts and cleared pools) and server selection (a
+// MongoSystemError) are families; the rest are the API errors a closing client raises.
+const TRANSIENT_DRIVER_ERRORS = [
+  MongoNetworkError,
+  MongoSystemError,
+  MongoNotConnectedError,
+  MongoTopologyClosedError,
+  MongoServerClosedError,
+  MongoClientClosedError,
+  MongoExpiredSessionError,
+  MongoUnexpectedServerResponseError,
+  MongoOperationTimeoutError,
+  MongoStalePrimaryError,
+];
+
+// Server-reported codes of the same kind: shutting down, stepping down, unreachable peers.
+const TRANSIENT_SERVER_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+const TRANSIENT_LABELS = [
+  MongoErrorLabel.RetryableWriteError,
+  MongoErrorLabel.TransientTransactionError,
+  MongoErrorLabel.ResetPool,
+  MongoErrorLabel.InterruptInUseConnections,
+];
+
+// By name too: an app embedding SessionModule may load its own copy of the driver (so
+// `instanceof` fails), and Mongoose wraps server selection in its own class.
+const TRANSIENT_NAMES = new Set([
+  ...TRANSIENT_DRIVER_ERRORS.map((type) => type.name),
+  'MongoNetworkTimeoutError',
+  'MongoPoolClearedError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+]);
+
+const TRANSIENT_MESSAGES =
+  /buffering timed out|connection .* closed|not connected|before initial connection is complete/i;
+
+/** True when an error means the database is unreachable right now (answer 503, not 500). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_DRIVER_ERRORS.some((type) => error instanceof type)) return true;
+  if (error instanceof MongoServerError && TRANSIENT_SERVER_CODES.has(Number(error.code))) {
+    return true;
+  }
+  if (error instanceof MongoError && TRANSIENT_LABELS.some((label) => error.hasErrorLabel(label))) {
+    return true;
+  }
+  return TRANSIENT_NAMES.has(error.name) || TRANSIENT_MESSAGES.test(error.message);
+}
