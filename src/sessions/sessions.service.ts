@@ -239,8 +239,11 @@ export class SessionsService {
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
       const eff = effectiveState(cached.session, now, this.config.idleTimeoutSeconds);
-      if (eff.state === 'active')
+      if (eff.state === 'active') {
+        // The common case, a session in steady use: nothing to write, nothing to await.
+        if (!this.isStale(cached.session, now)) return cached;
         return this.admit(await this.touch(cached, now, claims), allowExpired);
+      }
       this.cache.invalidate(claims.sid);
     }
     return this.admit(await this.loadOnce(claims, now), allowExpired);
@@ -289,15 +292,25 @@ export class SessionsService {
     return touched;
   }
 
-  /** Writes lastSeenAt when it is stale; the write is conditional so it never revives a session. */
-  private async touch(context: AuthContext, now: Date, claims: AccessClaims): Promise<AuthContext> {
-    // At most once a minute, and at least twice per idle timeout: with a short idle timeout a
-    // session in steady use must never look idle just because its lastSeenAt was not written.
-    const staleMs = Math.min(
+  /**
+   * lastSeenAt is written at most once a minute, and at least twice per idle timeout: with a
+   * short idle timeout a session in steady use must never look idle for want of a write.
+   */
+  private staleMs(): number {
+    return Math.min(
       this.config.lastSeenWriteIntervalSeconds * 1000,
       (this.config.idleTimeoutSeconds * 1000) / 2,
     );
-    if (now.getTime() - context.session.lastSeenAt.getTime() < staleMs) return context;
+  }
+
+  private isStale(session: SessionContext, now: Date): boolean {
+    return now.getTime() - session.lastSeenAt.getTime() >= this.staleMs();
+  }
+
+  /** Writes lastSeenAt when it is stale; the write is conditional so it never revives a session. */
+  private async touch(context: AuthContext, now: Date, claims: AccessClaims): Promise<AuthContext> {
+    if (!this.isStale(context.session, now)) return context;
+    const staleMs = this.staleMs();
     const live = this.liveFilter(now);
     const result = await this.model.updateOne(
       {

@@ -73,4 +73,27 @@ describe('TokenService', () => {
     expect(await custom.secretFor(req)).toBe('t-a');
     expect(await tokens.secretFor(req)).toBe('default-secret');
   });
+
+  it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
+    const jwt = new JwtService();
+    const own = new TokenService(jwt, config, {});
+    const verify = jest.spyOn(jwt, 'verify');
+    const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
+    expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(own.verifyAccess(token, 'k', (nowS + 899) * 1000 + 999)).toEqual({
+      sub: 'u1',
+      sid: 's1',
+    });
+    expect(verify).toHaveBeenCalledTimes(1);
+    // Another secret is a full verify (and fails); the remembered token is still refused at exp.
+    expect(codeOf(() => own.verifyAccess(token, 'other', nowS * 1000))).toBe('TOKEN_INVALID');
+    expect(verify).toHaveBeenCalledTimes(2);
+    expect(codeOf(() => own.verifyAccess(token, 'k', (nowS + 900) * 1000))).toBe('TOKEN_INVALID');
+    expect(codeOf(() => own.verifyAccess(token, 'k', (nowS + 900) * 1000))).toBe('TOKEN_INVALID');
+    // A token that failed is never remembered as good.
+    const tampered = token.slice(0, -2) + (token.endsWith('A') ? 'BB' : 'AA');
+    for (let i = 0; i < 2; i++) {
+      expect(codeOf(() => own.verifyAccess(tampered, 'k', nowS * 1000))).toBe('TOKEN_INVALID');
+    }
+  });
 });

@@ -22,6 +22,18 @@ export interface AccessClaims {
 
 /** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
+/** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
+interface VerifiedToken {
+  secret: string;
+  claims: AccessClaims;
+  /** `exp` in seconds: valid while the clock's second is before it, as jsonwebtoken decides. */
+  exp: number;
+}
+
+const invalidToken = () =>
+  unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
 
 /**
  * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`) and refresh tokens
@@ -32,6 +44,7 @@ const MAX_CACHED_KEYS = 1000;
 @Injectable()
 export class TokenService {
   private readonly keys = new Map<string, { signing: KeyObject; rotation: Buffer }>();
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly jwt: JwtService,
@@ -62,23 +75,40 @@ export class TokenService {
     );
   }
 
-  /** Verifies signature (HS256 only, so `alg: none` is refused), expiry against `nowMs`, and type. */
+  /**
+   * Verifies signature (HS256 only, so `alg: none` is refused), expiry against `nowMs`, and type.
+   * A token already verified under the same secret is not verified again (HMAC, base64 and JSON
+   * on every request of every client): only its expiry is checked, the same way.
+   */
   verifyAccess(token: string, secret: string, nowMs: number): AccessClaims {
+    const nowS = Math.floor(nowMs / 1000);
+    const known = this.verified.get(token);
+    if (known !== undefined && known.secret === secret) {
+      if (nowS < known.exp) return known.claims;
+      this.verified.delete(token);
+      throw invalidToken();
+    }
     let payload: Record<string, unknown>;
     try {
       payload = this.jwt.verify<Record<string, unknown>>(token, {
         secret: this.keysFor(secret).signing as unknown as string,
         algorithms: ['HS256'],
-        clockTimestamp: Math.floor(nowMs / 1000),
+        clockTimestamp: nowS,
       });
     } catch {
-      throw unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+      throw invalidToken();
     }
-    const { sub, sid, typ } = payload;
+    const { sub, sid, typ, exp } = payload;
     if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
-      throw unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+      throw invalidToken();
     }
-    return { sub, sid };
+    const claims: AccessClaims = Object.freeze({ sub, sid });
+    // Only tokens that expire are remembered (ours always do); the map is bounded like `keys`.
+    if (typeof exp === 'number') {
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+      this.verified.set(token, { secret, claims, exp });
+    }
+    return claims;
   }
 
   newRefreshToken(): string {

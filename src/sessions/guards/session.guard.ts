@@ -13,6 +13,11 @@ import { SessionsService } from '../sessions.service';
 import { TokenService } from '../token.service';
 import { bearerToken } from './bearer-token';
 
+interface RouteFlags {
+  isPublic: boolean;
+  allowExpired: boolean;
+}
+
 /**
  * Deny by default: every route needs a valid access token whose session is live, unless marked
  * `@Public()`. `@AllowExpiredSession()` also lets an expired (never an ended) session through.
@@ -20,6 +25,9 @@ import { bearerToken } from './bearer-token';
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
+  /** Per handler, then class: decorator metadata is fixed once the app is built. */
+  private readonly flags = new WeakMap<object, WeakMap<object, RouteFlags>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
@@ -29,8 +37,8 @@ export class SessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const flags = this.flagsOf(context);
+    if (flags.isPublic) return true;
     // Deny by default everywhere: a non-HTTP handler (RPC, WebSocket) carries no bearer header
     // this guard could check, so it must be marked @Public() and authenticate itself.
     if (context.getType() !== 'http') return false;
@@ -38,16 +46,35 @@ export class SessionGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const token = bearerToken(request);
     if (!token) throw unauthorized(ErrorCode.TOKEN_MISSING, 'A bearer access token is required');
-    const secret = await this.tokens.secretFor(request);
-    const claims = this.tokens.verifyAccess(token, secret, this.clock.nowMs());
-    const allowExpired =
-      this.reflector.getAllAndOverride<boolean>(ALLOW_EXPIRED_KEY, targets) === true;
-    const auth = await this.sessions.authenticate(claims, allowExpired);
-    (request as AuthenticatedRequest).auth = await runWaterfall(
-      this.options.hooks?.onRequest,
-      auth,
-      request,
+    const secret = this.tokens.secretFor(request);
+    const claims = this.tokens.verifyAccess(
+      token,
+      typeof secret === 'string' ? secret : await secret,
+      this.clock.nowMs(),
     );
+    const auth = await this.sessions.authenticate(claims, flags.allowExpired);
+    const hooks = this.options.hooks?.onRequest;
+    (request as AuthenticatedRequest).auth = hooks
+      ? await runWaterfall(hooks, auth, request)
+      : auth;
     return true;
+  }
+
+  private flagsOf(context: ExecutionContext): RouteFlags {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.flags.get(handler);
+    if (!byClass) this.flags.set(handler, (byClass = new WeakMap()));
+    let flags = byClass.get(cls);
+    if (!flags) {
+      const targets = [handler, cls];
+      flags = {
+        isPublic: !!this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets),
+        allowExpired:
+          this.reflector.getAllAndOverride<boolean>(ALLOW_EXPIRED_KEY, targets) === true,
+      };
+      byClass.set(cls, flags);
+    }
+    return flags;
   }
 }
