@@ -21,6 +21,12 @@ describe('isDatabaseUnavailable', () => {
     ['a server shutting down', new MongoServerError({ message: 'shutting down', code: 91 })],
     ['a stepped-down primary', new MongoServerError({ message: 'not primary', code: 10107 })],
     [
+      // What the faults suite caught as a 500 on PATCH /sessions/current/data: Node's own
+      // error for a write after the engine closed the socket, not wrapped by the driver.
+      'an unwrapped socket write after the server hung up',
+      Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }),
+    ],
+    [
       'a retryable write failure',
       new MongoServerError({ message: 'x', code: 1, errorLabels: ['RetryableWriteError'] }),
     ],

@@ -61,6 +61,21 @@ const TRANSIENT_NAMES = new Set([
   'MongooseServerSelectionError',
 ]);
 
+// Socket errors the driver sometimes lets through unwrapped, e.g. Node's "This socket has been
+// ended by the other party" (EPIPE) when a write races the server closing the connection. The
+// database is the only outbound connection a request makes (peer calls catch their own).
+const SOCKET_ERROR_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
 const TRANSIENT_MESSAGES =
   /buffering timed out|connection .* closed|not connected|before initial connection is complete/i;
 
@@ -74,5 +89,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof MongoError && TRANSIENT_LABELS.some((label) => error.hasErrorLabel(label))) {
     return true;
   }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && SOCKET_ERROR_CODES.has(code)) return true;
   return TRANSIENT_NAMES.has(error.name) || TRANSIENT_MESSAGES.test(error.message);
 }
