@@ -11,6 +11,9 @@ describe('Admin API (e2e)', () => {
   let t: TestApp;
   let admin: string;
   const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+  /** A request as the admin signed in for the current test (re-read at call time). */
+  const asAdmin = (method: 'get' | 'post' | 'patch' | 'delete' | 'put', path: string) =>
+    t.http()[method](path).set(auth(admin));
   const sessions = () => t.connection.collection('sessions');
   const stateOf = async (id: string) =>
     sessions().findOne({ _id: new Types.ObjectId(id) }, { projection: { state: 1, endReason: 1 } });
@@ -82,14 +85,11 @@ describe('Admin API (e2e)', () => {
       const alice = await userWithSessions('alice', 3);
       const bob = await userWithSessions('bob', 1);
       await t.http().post('/auth/logout').set(auth(alice.logins[0].accessToken)).expect(204);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'alice', sessionId: alice.ids[1] })
         .expect(200);
 
-      const all = await t.http().get('/admin/sessions').set(auth(admin)).expect(200);
+      const all = await asAdmin('get', '/admin/sessions').expect(200);
       expect(all.headers['content-type']).toMatch(/^application\/json/);
       const byId = new Map(all.body.map((s: any) => [s.id, s]));
       expect(all.body).toHaveLength(5); // alice x3, bob, root
@@ -130,9 +130,7 @@ describe('Admin API (e2e)', () => {
       }
 
       const ids = async (query: string) =>
-        (await t.http().get(`/admin/sessions?${query}`).set(auth(admin)).expect(200)).body.map(
-          (s: any) => s.id,
-        );
+        (await asAdmin('get', `/admin/sessions?${query}`).expect(200)).body.map((s: any) => s.id);
       expect(await ids('state=active&user=alice')).toEqual([alice.ids[2]]);
       expect(await ids('state=expired')).toEqual([alice.ids[1]]);
       expect(await ids('state=ended')).toEqual([alice.ids[0]]);
@@ -148,15 +146,11 @@ describe('Admin API (e2e)', () => {
       const alice = await userWithSessions('alice', 1);
       t.clock.advance(31 * 60 * 1000);
       admin = (await login(t, 'root', PASSWORD)).accessToken;
-      const res = await t.http().get('/admin/sessions?user=alice').set(auth(admin)).expect(200);
+      const res = await asAdmin('get', '/admin/sessions?user=alice').expect(200);
       expect(res.body).toEqual([
         expect.objectContaining({ id: alice.ids[0], state: 'expired', endReason: 'idle_timeout' }),
       ]);
-      const active = await t
-        .http()
-        .get('/admin/sessions?user=alice&state=active')
-        .set(auth(admin))
-        .expect(200);
+      const active = await asAdmin('get', '/admin/sessions?user=alice&state=active').expect(200);
       expect(active.body).toEqual([]);
     });
 
@@ -168,11 +162,7 @@ describe('Admin API (e2e)', () => {
       });
       const plain = await login(t, 'eve', PASSWORD, { label: 'plain, with comma' });
 
-      const res = await t
-        .http()
-        .get('/admin/sessions?format=csv&user=eve')
-        .set(auth(admin))
-        .expect(200);
+      const res = await asAdmin('get', '/admin/sessions?format=csv&user=eve').expect(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['content-disposition']).toMatch(
         /^attachment; filename="sessions-[0-9T-]+Z\.csv"$/,
@@ -199,11 +189,7 @@ describe('Admin API (e2e)', () => {
     });
 
     it('writes only the header row when nothing matches', async () => {
-      const res = await t
-        .http()
-        .get('/admin/sessions?format=csv&user=nobody')
-        .set(auth(admin))
-        .expect(200);
+      const res = await asAdmin('get', '/admin/sessions?format=csv&user=nobody').expect(200);
       expect(parseCsvRecords(res.text)).toEqual([]);
       expect(res.text.startsWith('id,userId,username,')).toBe(true);
     });
@@ -274,7 +260,7 @@ describe('Admin API (e2e)', () => {
     it.each(['state=bogus', 'format=xml', 'user=', 'unknown=1', 'user=a&user=b', 'user[$ne]=x'])(
       'refuses %s with 400 VALIDATION_FAILED',
       async (query) => {
-        const res = await t.http().get(`/admin/sessions?${query}`).set(auth(admin)).expect(400);
+        const res = await asAdmin('get', `/admin/sessions?${query}`).expect(400);
         expect(res.body.code).toBe('VALIDATION_FAILED');
       },
     );
@@ -283,10 +269,7 @@ describe('Admin API (e2e)', () => {
   describe('POST /admin/sessions/validate', () => {
     it('keeps the named session, expires the others as superseded, and enforces it at once', async () => {
       const alice = await userWithSessions('alice', 3);
-      const res = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const res = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200);
       expect(res.body).toEqual({ validated: alice.ids[0], expired: 2, errors: [] });
@@ -307,10 +290,7 @@ describe('Admin API (e2e)', () => {
 
     it("without sessionId keeps the user's latest session", async () => {
       const alice = await userWithSessions('alice', 3);
-      const res = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const res = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice' })
         .expect(200);
       expect(res.body).toEqual({ validated: alice.ids[2], expired: 2, errors: [] });
@@ -319,34 +299,22 @@ describe('Admin API (e2e)', () => {
 
     it('revives a session an admin invalidated, and one that was superseded', async () => {
       const alice = await userWithSessions('alice', 2);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'alice' })
         .expect(200, { invalidated: 2, errors: [] });
       await t.http().get('/sessions').set(auth(alice.logins[0].accessToken)).expect(401);
 
-      const res = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const res = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200);
       expect(res.body).toEqual({ validated: alice.ids[0], expired: 0, errors: [] });
       expect(await stateOf(alice.ids[0])).toMatchObject({ state: 'active', endReason: null });
       await t.http().get('/sessions').set(auth(alice.logins[0].accessToken)).expect(200);
 
-      await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[1] })
         .expect(200, { validated: alice.ids[1], expired: 1, errors: [] });
-      await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200, { validated: alice.ids[0], expired: 1, errors: [] });
       expect(await activeIdsOf('alice')).toEqual([alice.ids[0]]);
@@ -355,10 +323,7 @@ describe('Admin API (e2e)', () => {
     it('refuses with 409 a session that was signed out or is past its absolute expiry', async () => {
       const alice = await userWithSessions('alice', 2);
       await t.http().post('/auth/logout').set(auth(alice.logins[1].accessToken)).expect(204);
-      const loggedOut = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const loggedOut = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[1] })
         .expect(409);
       expect(loggedOut.body.code).toBe('CONFLICT');
@@ -366,17 +331,11 @@ describe('Admin API (e2e)', () => {
 
       t.clock.advance(7 * 24 * 3600 * 1000 + 1000);
       admin = (await login(t, 'root', PASSWORD)).accessToken;
-      const old = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const old = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(409);
       expect(old.body.code).toBe('CONFLICT');
-      const none = await t
-        .http()
-        .post('/admin/sessions/validate')
-        .set(auth(admin))
+      const none = await asAdmin('post', '/admin/sessions/validate')
         .send({ username: 'alice' })
         .expect(409);
       expect(none.body.code).toBe('CONFLICT');
@@ -391,7 +350,7 @@ describe('Admin API (e2e)', () => {
         { username: 'alice', sessionId: new Types.ObjectId().toHexString() },
         { username: 'bob' },
       ]) {
-        const res = await t.http().post('/admin/sessions/validate').set(auth(admin)).send(body);
+        const res = await asAdmin('post', '/admin/sessions/validate').send(body);
         expect({ body, status: res.status, code: res.body.code }).toEqual({
           body,
           status: 404,
@@ -408,7 +367,7 @@ describe('Admin API (e2e)', () => {
       [{ username: 7 }],
       [{ username: { $ne: null } }],
     ])('refuses body %j with 400', async (body) => {
-      const res = await t.http().post('/admin/sessions/validate').set(auth(admin)).send(body);
+      const res = await asAdmin('post', '/admin/sessions/validate').send(body);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
@@ -416,10 +375,7 @@ describe('Admin API (e2e)', () => {
     it('refuses a distribute value that is not true or false with 400', async () => {
       const alice = await userWithSessions('alice', 2);
       for (const op of ['validate', 'invalidate']) {
-        const res = await t
-          .http()
-          .post(`/admin/sessions/${op}?distribute=yes`)
-          .set(auth(admin))
+        const res = await asAdmin('post', `/admin/sessions/${op}?distribute=yes`)
           .send({ username: 'alice' })
           .expect(400);
         expect(res.body.code).toBe('VALIDATION_FAILED');
@@ -432,16 +388,8 @@ describe('Admin API (e2e)', () => {
       for (let i = 0; i < 10; i++) {
         const [a, b] = [alice.ids[i % 4], alice.ids[(i + 1) % 4]];
         const [ra, rb] = await Promise.all([
-          t
-            .http()
-            .post('/admin/sessions/validate')
-            .set(auth(admin))
-            .send({ username: 'alice', sessionId: a }),
-          t
-            .http()
-            .post('/admin/sessions/validate')
-            .set(auth(admin))
-            .send({ username: 'alice', sessionId: b }),
+          asAdmin('post', '/admin/sessions/validate').send({ username: 'alice', sessionId: a }),
+          asAdmin('post', '/admin/sessions/validate').send({ username: 'alice', sessionId: b }),
         ]);
         expect([ra.status, rb.status]).toEqual([200, 200]);
         const active = await activeIdsOf('alice');
@@ -454,10 +402,7 @@ describe('Admin API (e2e)', () => {
   describe('POST /admin/sessions/invalidate', () => {
     it('expires one session with endReason admin, refused at once', async () => {
       const alice = await userWithSessions('alice', 2);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200, { invalidated: 1, errors: [] });
       const doc = await sessions().findOne({ _id: new Types.ObjectId(alice.ids[0]) });
@@ -471,10 +416,7 @@ describe('Admin API (e2e)', () => {
         .expect(401);
       expect(refused.body.code).toBe('SESSION_EXPIRED');
       // invalidating it again changes nothing
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'alice', sessionId: alice.ids[0] })
         .expect(200, { invalidated: 0, errors: [] });
     });
@@ -482,10 +424,7 @@ describe('Admin API (e2e)', () => {
     it("expires all of a user's sessions and no one else's", async () => {
       const alice = await userWithSessions('alice', 3);
       const bob = await userWithSessions('bob', 1);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'alice' })
         .expect(200, { invalidated: 3, errors: [] });
       expect(await activeIdsOf('alice')).toEqual([]);
@@ -498,16 +437,8 @@ describe('Admin API (e2e)', () => {
     it('answers 404 for an unknown user or another user’s session', async () => {
       const alice = await userWithSessions('alice', 1);
       await userWithSessions('bob', 1);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
-        .send({ username: 'nobody' })
-        .expect(404);
-      await t
-        .http()
-        .post('/admin/sessions/invalidate')
-        .set(auth(admin))
+      await asAdmin('post', '/admin/sessions/invalidate').send({ username: 'nobody' }).expect(404);
+      await asAdmin('post', '/admin/sessions/invalidate')
         .send({ username: 'bob', sessionId: alice.ids[0] })
         .expect(404);
       expect(await activeIdsOf('alice')).toEqual(alice.ids);
@@ -520,7 +451,7 @@ describe('Admin API (e2e)', () => {
       const bob = await userWithSessions('bob', 2);
       const carol = await userWithSessions('carol', 1);
       const rootIds = await activeIdsOf('root');
-      const res = await t.http().post('/admin/sessions/validate-all').set(auth(admin)).expect(200);
+      const res = await asAdmin('post', '/admin/sessions/validate-all').expect(200);
       expect(res.body).toEqual({ users: 4, expired: 3 });
       expect(await activeIdsOf('alice')).toEqual([alice.ids[2]]);
       expect(await activeIdsOf('bob')).toEqual([bob.ids[1]]);
@@ -537,24 +468,17 @@ describe('Admin API (e2e)', () => {
     it('invalidate-all expires every active session, including the caller’s', async () => {
       await userWithSessions('alice', 2);
       await userWithSessions('bob', 1);
-      const res = await t
-        .http()
-        .post('/admin/sessions/invalidate-all')
-        .set(auth(admin))
-        .expect(200);
+      const res = await asAdmin('post', '/admin/sessions/invalidate-all').expect(200);
       expect(res.body).toEqual({ invalidated: 4 });
       expect(await sessions().countDocuments({ state: 'active' })).toBe(0);
       expect(await sessions().countDocuments({ endReason: 'admin' })).toBe(4);
-      await t.http().get('/admin/sessions').set(auth(admin)).expect(401);
+      await asAdmin('get', '/admin/sessions').expect(401);
     });
   });
 
   describe('POST /admin/users', () => {
     it('creates a user who can log in, and refuses a taken name with 409', async () => {
-      const res = await t
-        .http()
-        .post('/admin/users')
-        .set(auth(admin))
+      const res = await asAdmin('post', '/admin/users')
         .send({ username: 'dave', password: PASSWORD, roles: ['admin'], groups: ['ops'] })
         .expect(201);
       expect(res.body).toEqual({
@@ -568,18 +492,12 @@ describe('Admin API (e2e)', () => {
       expect(stored!.passwordHash).not.toContain(PASSWORD);
       await login(t, 'dave', PASSWORD, { groups: ['ops'] });
 
-      const taken = await t
-        .http()
-        .post('/admin/users')
-        .set(auth(admin))
+      const taken = await asAdmin('post', '/admin/users')
         .send({ username: 'dave', password: 'another one' })
         .expect(409);
       expect(taken.body.code).toBe('CONFLICT');
 
-      const plain = await t
-        .http()
-        .post('/admin/users')
-        .set(auth(admin))
+      const plain = await asAdmin('post', '/admin/users')
         .send({ username: 'erin', password: PASSWORD })
         .expect(201);
       expect(plain.body).toMatchObject({ username: 'erin', roles: [], groups: [] });
@@ -591,7 +509,7 @@ describe('Admin API (e2e)', () => {
       [{ username: 'x', password: 'y', roles: 'admin' }],
       [{ username: 'x', password: 'y', isAdmin: true }],
     ])('refuses %j with 400', async (body) => {
-      const res = await t.http().post('/admin/users').set(auth(admin)).send(body).expect(400);
+      const res = await asAdmin('post', '/admin/users').send(body).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
   });
