@@ -1,34 +1,23 @@
-import { MongoClient, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { useDriverDatabase } from '../support/driver';
 
 /** The aggregation stages the service uses, run through the aggregate command. */
 describe('aggregation', () => {
-  let database: TestDatabase;
-  let client: MongoClient;
-  let db: Db;
+  const driver = useDriverDatabase();
 
   beforeAll(async () => {
-    database = await startTestDatabase();
-    client = await MongoClient.connect(database.uri);
-    db = client.db();
-    await db.collection('users').insertMany([
+    await driver.db.collection('users').insertMany([
       { _id: 'u1' as never, name: 'Ann' },
       { _id: 'u2' as never, name: 'Bob' },
     ]);
-    await db.collection('sessions').insertMany([
+    await driver.db.collection('sessions').insertMany([
       { userId: 'u1', device: 'phone', tags: ['a', 'b'], active: true },
       { userId: 'u1', device: 'laptop', tags: ['b'], active: false },
       { userId: 'u2', device: 'phone', tags: [], active: true },
     ]);
   });
 
-  afterAll(async () => {
-    await client.close();
-    await database.stop();
-  });
-
   it('groups and counts', async () => {
-    const result = await db
+    const result = await driver.db
       .collection('sessions')
       .aggregate([{ $group: { _id: '$userId', sessions: { $sum: 1 } } }, { $sort: { _id: 1 } }])
       .toArray();
@@ -39,7 +28,7 @@ describe('aggregation', () => {
   });
 
   it('joins another collection with $lookup', async () => {
-    const result = await db
+    const result = await driver.db
       .collection('sessions')
       .aggregate([
         { $match: { device: 'phone' } },
@@ -55,7 +44,7 @@ describe('aggregation', () => {
   });
 
   it('unwinds arrays and counts with $count', async () => {
-    const [result] = await db
+    const [result] = await driver.db
       .collection('sessions')
       .aggregate([{ $unwind: '$tags' }, { $count: 'tags' }])
       .toArray();
@@ -63,7 +52,7 @@ describe('aggregation', () => {
   });
 
   it('computes several facets at once', async () => {
-    const [result] = await db
+    const [result] = await driver.db
       .collection('sessions')
       .aggregate([
         {
@@ -78,18 +67,20 @@ describe('aggregation', () => {
   });
 
   it('does not change stored documents when a stage rewrites them', async () => {
-    await db
+    await driver.db
       .collection('sessions')
       .aggregate([{ $set: { device: 'changed', 'nested.x': 1 } }, { $unset: 'userId' }])
       .toArray();
-    const devices = await db.collection('sessions').distinct('device');
+    const devices = await driver.db.collection('sessions').distinct('device');
     expect(devices.sort()).toEqual(['laptop', 'phone']);
-    expect(await db.collection('sessions').countDocuments({ userId: { $exists: true } })).toBe(3);
+    expect(
+      await driver.db.collection('sessions').countDocuments({ userId: { $exists: true } }),
+    ).toBe(3);
   });
 
   it('answers an empty result for a missing collection', async () => {
     expect(
-      await db
+      await driver.db
         .collection('nothing')
         .aggregate([{ $match: {} }])
         .toArray(),

@@ -1,32 +1,21 @@
-import { MongoClient, ObjectId, type Collection, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { ObjectId, type Collection } from 'mongodb';
+import { useDriverDatabase } from '../support/driver';
 
 /** Basic reads and writes, each case written from MongoDB's documented behaviour. */
 describe('CRUD through the official driver', () => {
-  let database: TestDatabase;
-  let client: MongoClient;
-  let db: Db;
+  const driver = useDriverDatabase();
   let items: Collection;
 
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    client = await MongoClient.connect(database.uri);
-    db = client.db();
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await database.stop();
-  });
-
   beforeEach(async () => {
-    items = db.collection(`items_${Math.random().toString(36).slice(2)}`);
+    items = driver.db.collection(`items_${Math.random().toString(36).slice(2)}`);
   });
 
   it('generates an _id when the document has none and returns _id first', async () => {
-    const result = await db.collection('raw').insertOne({ a: 1 }, { forceServerObjectId: true });
+    const result = await driver.db
+      .collection('raw')
+      .insertOne({ a: 1 }, { forceServerObjectId: true });
     expect(result.acknowledged).toBe(true);
-    const stored = await db.collection('raw').findOne({ a: 1 });
+    const stored = await driver.db.collection('raw').findOne({ a: 1 });
     expect(stored?._id).toBeInstanceOf(ObjectId);
     expect(Object.keys(stored ?? {})[0]).toBe('_id');
   });
@@ -322,7 +311,7 @@ describe('CRUD through the official driver', () => {
   });
 
   it('answers an unknown command with CommandNotFound', async () => {
-    await expect(db.command({ noSuchCommand: 1 })).rejects.toMatchObject({
+    await expect(driver.db.command({ noSuchCommand: 1 })).rejects.toMatchObject({
       code: 59,
       codeName: 'CommandNotFound',
     });

@@ -1,24 +1,12 @@
-import { MongoClient, ObjectId, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { ObjectId } from 'mongodb';
+import { useDriverDatabase } from '../support/driver';
 
 /** Batch writes by `_id: { $in: ids }` (the sweep's pattern) still apply every other condition. */
 describe('embedded engine: writes and reads by a list of ids', () => {
-  let database: TestDatabase;
-  let client: MongoClient;
-  let db: Db;
-
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    client = await MongoClient.connect(database.uri);
-    db = client.db();
-  });
-  afterAll(async () => {
-    await client.close();
-    await database.stop();
-  });
+  const driver = useDriverDatabase();
 
   it('deletes and updates exactly the listed documents that also match the rest of the filter', async () => {
-    const items = db.collection('items');
+    const items = driver.db.collection('items');
     const docs = Array.from({ length: 3000 }, (_, i) => ({
       _id: new ObjectId(),
       n: i,
@@ -46,7 +34,7 @@ describe('embedded engine: writes and reads by a list of ids', () => {
   });
 
   it('keeps an _id condition that is not an equality', async () => {
-    const items = db.collection('ranges');
+    const items = driver.db.collection('ranges');
     const ids = [new ObjectId(), new ObjectId(), new ObjectId()].sort((a, b) =>
       a.toHexString().localeCompare(b.toHexString()),
     );

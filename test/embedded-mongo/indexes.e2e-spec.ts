@@ -1,26 +1,13 @@
-import { MongoBulkWriteError, MongoClient, type Collection, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { MongoBulkWriteError, type Collection } from 'mongodb';
+import { useDriverDatabase } from '../support/driver';
 
 /** Index management and unique constraints, with mongod's errors. */
 describe('indexes', () => {
-  let database: TestDatabase;
-  let client: MongoClient;
-  let db: Db;
+  const driver = useDriverDatabase();
   let coll: Collection;
 
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    client = await MongoClient.connect(database.uri);
-    db = client.db();
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await database.stop();
-  });
-
   beforeEach(async () => {
-    coll = db.collection(`c_${Math.random().toString(36).slice(2)}`);
+    coll = driver.db.collection(`c_${Math.random().toString(36).slice(2)}`);
   });
 
   it('creates an index, names it after its key and lists it after _id_', async () => {
@@ -141,7 +128,7 @@ describe('indexes', () => {
     await coll.createIndex({ a: 1 }, { unique: true });
     await coll.insertOne({ b: 1 });
     await expect(coll.insertOne({ b: 2 })).rejects.toMatchObject({ code: 11000 });
-    const sparse = db.collection(`${coll.collectionName}_sparse`);
+    const sparse = driver.db.collection(`${coll.collectionName}_sparse`);
     await sparse.createIndex({ a: 1 }, { unique: true, sparse: true });
     await sparse.insertMany([{ b: 1 }, { b: 2 }]);
     expect(await sparse.countDocuments()).toBe(2);
