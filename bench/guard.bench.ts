@@ -16,7 +16,7 @@ import {
   type App,
   type Engine,
 } from './lib/processes';
-import { report, runBench } from './lib/results';
+import { report, runBench, ratioGoal } from './lib/results';
 import { GUARD_ROUTES, PROTECTED_PROBE, PUBLIC_PROBE, SESSIONS_CURRENT } from './lib/routes';
 
 async function main(): Promise<void> {
@@ -86,18 +86,12 @@ async function main(): Promise<void> {
         },
       ],
       goals: [
-        {
-          name: 'protected route vs. public route, same handler (the guard alone)',
-          target: '≥ 0.85×',
-          actual: `${guardOnly}×`,
-          met: guardOnly >= 0.85,
-        },
-        {
-          name: 'GET /sessions/current vs. the public route',
-          target: '≥ 0.85×',
-          actual: `${current}×`,
-          met: current >= 0.85,
-        },
+        ratioGoal(
+          'protected route vs. public route, same handler (the guard alone)',
+          guardOnly,
+          0.85,
+        ),
+        ratioGoal('GET /sessions/current vs. the public route', current, 0.85),
       ],
       details: {
         routes: GUARD_ROUTES,

@@ -35,6 +35,19 @@ export interface Goal {
   met: boolean;
 }
 
+/**
+ * A goal on a ratio ("at least 0.9×", or strictly "more than 1×"), with its target text and its
+ * verdict derived from the same threshold so the two cannot disagree.
+ */
+export function ratioGoal(name: string, ratio: number, min: number, strict = false): Goal {
+  return {
+    name,
+    target: `${strict ? '>' : '≥'} ${min}×`,
+    actual: `${ratio}×`,
+    met: strict ? ratio > min : ratio >= min,
+  };
+}
+
 /** One line of the printed and README table. */
 export interface Figure {
   name: string;
