@@ -2,7 +2,7 @@
 module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
-  testRegex: '(src|test|config)/.*\\.(spec|e2e-spec)\\.ts$',
+  testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
   transform: {
     // Type checking is `npm run typecheck`'s job; transpiling only keeps the suite fast.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],

@@ -44,7 +44,7 @@ const makeDoc = (i: number): BenchDoc => ({
 });
 
 async function startEngineProcess(): Promise<{ uri: string; child: ChildProcess }> {
-  const cli = join(__dirname, '..', 'src', 'database', 'embedded-mongo', 'cli.ts');
+  const cli = join(__dirname, '..', 'packages', 'embedded-mongo', 'src', 'cli.ts');
   const child = spawn(
     process.execPath,
     ['--max-old-space-size=6144', '-r', 'ts-node/register/transpile-only', cli, '--port', '0'],

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freePort, nodeArgsFor } from '../test/support/app-process';
+import { ENGINE_CLI, freePort, nodeArgsFor } from '../test/support/app-process';
 import { storedSession } from '../test/support/session-docs';
 
 const ROOT = join(__dirname, '..');
@@ -127,12 +127,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const mongoPort = await freePort();
-  const engine = start('database/embedded-mongo/cli', ['--port', String(mongoPort)], {});
+  const engine = start(ENGINE_CLI, ['--port', String(mongoPort)], {});
   await engine.waitFor((l) => l.trim() === `mongodb://127.0.0.1:${mongoPort}`);
   const uri = `mongodb://127.0.0.1:${mongoPort}/bench`;
 
   const appPort = await freePort();
-  const app = start('main', [], {
+  const app = start('src/main', [], {
     MONGODB_URI: uri,
     PORT: String(appPort),
     ADMIN_USERNAME: ADMIN.username,
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
 
       const before = summary(await load(url, accessToken, BASELINE_SECONDS).result);
 
-      const sweep = start('sweep/cli', [], { MONGODB_URI: uri, LOG_LEVEL: 'debug' });
+      const sweep = start('src/sweep/cli', [], { MONGODB_URI: uri, LOG_LEVEL: 'debug' });
       await sweep.waitFor((l) => l.includes('session sweep started'), 120_000);
       const during = load(url, accessToken, 3600);
       const code = await sweep.exited;

@@ -1,4 +1,4 @@
-import { startEmbeddedMongo, type EmbeddedMongo } from '../src/database/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../packages/embedded-mongo/src';
 import { bearer, createTestApp, createUser, login, TestApp } from './support/app';
 
 const quiet = { warn: () => undefined };

@@ -1,4 +1,4 @@
-import { IN_MEMORY_NOTICE, startEmbeddedMongo } from '../src/database/embedded-mongo';
+import { IN_MEMORY_NOTICE, startEmbeddedMongo } from '../packages/embedded-mongo/src';
 import { createTestApp, TestApp } from './support/app';
 
 const quiet = {

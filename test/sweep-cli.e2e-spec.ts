@@ -42,7 +42,7 @@ describe('npm run sweep (e2e)', () => {
       }),
     ]);
 
-    const { stdout } = await run(process.execPath, nodeArgsFor('sweep/cli'), {
+    const { stdout } = await run(process.execPath, nodeArgsFor('src/sweep/cli'), {
       cwd: join(__dirname, '..'),
       env: { ...process.env, MONGODB_URI: db.uri, LOG_LEVEL: 'info' },
     });
@@ -79,7 +79,7 @@ describe('npm run sweep (e2e)', () => {
         }),
       ),
     );
-    const child = spawn(process.execPath, nodeArgsFor('sweep/cli'), {
+    const child = spawn(process.execPath, nodeArgsFor('src/sweep/cli'), {
       cwd: join(__dirname, '..'),
       env: { ...process.env, MONGODB_URI: db.uri, LOG_LEVEL: 'warn', SWEEP_BATCH_SIZE: '10' },
       stdio: ['ignore', 'ignore', 'inherit'],

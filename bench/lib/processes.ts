@@ -176,7 +176,7 @@ export async function startEngine(
 ): Promise<Engine> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   // BENCH_ENGINE_CLI points at another build of the engine (e.g. to compare two versions).
-  const cli = process.env.BENCH_ENGINE_CLI ?? 'dist/src/database/embedded-mongo/cli.js';
+  const cli = process.env.BENCH_ENGINE_CLI ?? 'dist/packages/embedded-mongo/src/cli.js';
   const child = spawnNode('engine', cli, {
     nodeArgs: options.nodeArgs,
     env: options.env,

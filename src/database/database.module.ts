@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nest
 import { ConfigModule } from '@nestjs/config';
 import { MongooseModule, MongooseModuleOptions } from '@nestjs/mongoose';
 import { databaseConfig, DatabaseConfig } from '../../config';
-import { startEmbeddedMongo, type EmbeddedMongo } from './embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../../packages/embedded-mongo/src';
 
 /** The database name used on the embedded engine (a configured URI names its own). */
 export const EMBEDDED_DB_NAME = 'nest_sessions';

@@ -5,6 +5,7 @@ import type { Test } from 'supertest';
 import { SERVER_SELECTION_TIMEOUT_MS } from '../../src/database/database.module';
 import {
   AppProcess,
+  ENGINE_CLI,
   nodeArgsFor,
   refusesConnections,
   startAppProcess,
@@ -29,11 +30,9 @@ interface EngineProcess {
 
 /** `npm run mongo:embedded` as a child process: a database we can kill -9 under the app. */
 async function startEngineProcess(port = 0): Promise<EngineProcess> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgsFor('database/embedded-mongo/cli'), '--port', String(port)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...nodeArgsFor(ENGINE_CLI), '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const uri = await new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';

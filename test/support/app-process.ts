@@ -36,25 +36,30 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** The embedded engine's command line, for nodeArgsFor. */
+export const ENGINE_CLI = 'packages/embedded-mongo/src/cli';
+
+/** Folders whose sources the build compiles: a build older than any of them is stale. */
+const BUILT_SOURCES = ['src', 'config', 'packages'];
+
 /**
- * Node arguments to run `src/<script>.ts`: its build when `npm run build` is up to date (CI
- * builds before testing), else the source through ts-node, so a test never runs stale code.
+ * Node arguments to run `<script>.ts` (a path from the project root, without extension): its
+ * build when `npm run build` is up to date (CI builds before testing), else the source through
+ * ts-node, so a test never runs stale code.
  */
 export function nodeArgsFor(script: string): string[] {
-  const built = join(ROOT, 'dist', 'src', `${script}.js`);
+  const built = join(ROOT, 'dist', `${script}.js`);
   const fresh =
     existsSync(built) &&
     statSync(built).mtimeMs >=
-      Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'config')));
-  return fresh
-    ? [built]
-    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', `${script}.ts`)];
+      Math.max(...BUILT_SOURCES.map((dir) => newestMtime(join(ROOT, dir))));
+  return fresh ? [built] : ['-r', 'ts-node/register/transpile-only', join(ROOT, `${script}.ts`)];
 }
 
 /** Starts the service as `npm start` would, on a free port, and waits until it listens. */
 export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, nodeArgsFor('main'), {
+  const child = spawn(process.execPath, nodeArgsFor('src/main'), {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import mongoose, { Schema, type Connection } from 'mongoose';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { startTestDatabase, type TestDatabase } from './support/database';
 
 /** Mongoose models with unique, compound, partial and TTL indexes, as the service declares them. */
 describe('Mongoose models', () => {

@@ -1,5 +1,5 @@
 import { ObjectId } from 'mongodb';
-import { useDriverDatabase } from '../support/driver';
+import { useDriverDatabase } from './support/driver';
 
 /** Batch writes by `_id: { $in: ids }` (the sweep's pattern) still apply every other condition. */
 describe('embedded engine: writes and reads by a list of ids', () => {

@@ -1,6 +1,6 @@
 import mongoose, { Schema } from 'mongoose';
 import { MongoClient } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { startTestDatabase, type TestDatabase } from './support/database';
 
 /** TTL indexes need a short monitor interval, which only the engine offers (mongod: 60 s). */
 const engineOnly = process.env.MONGODB_URI ? describe.skip : describe;

@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 /** The `npm run mongo:embedded -- --port <n>` contract; it starts the engine, so engine-only. */
 const engineOnly = process.env.MONGODB_URI ? describe.skip : describe;
 
-const CLI = join(__dirname, '..', '..', 'src', 'database', 'embedded-mongo', 'cli.ts');
+const CLI = join(__dirname, '..', 'src', 'cli.ts');
 
 function startCli(args: string[]): ChildProcess {
   // Through ts-node so the test does not depend on a previous build.

@@ -1,5 +1,5 @@
 import { ObjectId, type Collection } from 'mongodb';
-import { useDriverDatabase } from '../support/driver';
+import { useDriverDatabase } from './support/driver';
 
 /** Basic reads and writes, each case written from MongoDB's documented behaviour. */
 describe('CRUD through the official driver', () => {

@@ -1,4 +1,4 @@
-import { useDriverDatabase } from '../support/driver';
+import { useDriverDatabase } from './support/driver';
 
 /** The aggregation stages the service uses, run through the aggregate command. */
 describe('aggregation', () => {

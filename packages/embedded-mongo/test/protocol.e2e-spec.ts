@@ -1,7 +1,7 @@
 import { Long } from 'bson';
 import { MongoClient } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
-import { opMsg, opQuery, RawClient, requestIdOf } from '../support/raw-wire';
+import { startTestDatabase, type TestDatabase } from './support/database';
+import { opMsg, opQuery, RawClient, requestIdOf } from './support/raw-wire';
 
 const MORE_TO_COME = 1 << 1;
 /** A real server may be a replica set, where transactions work. */

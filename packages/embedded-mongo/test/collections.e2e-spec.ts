@@ -1,5 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { startTestDatabase, type TestDatabase } from './support/database';
 
 /** Creating, listing and dropping collections and databases. */
 describe('collections and databases', () => {

@@ -1,7 +1,7 @@
 import { serialize } from 'bson';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/database/embedded-mongo';
-import { frame, opMsg, RawClient } from '../support/raw-wire';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../src';
+import { frame, opMsg, RawClient } from './support/raw-wire';
 
 /** Bad bytes close only the connection that sent them; a real mongod is not ours to poke at. */
 const engineOnly = process.env.MONGODB_URI ? describe.skip : describe;

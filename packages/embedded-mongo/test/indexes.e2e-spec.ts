@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, type Collection } from 'mongodb';
-import { useDriverDatabase } from '../support/driver';
+import { useDriverDatabase } from './support/driver';
 
 /** Index management and unique constraints, with mongod's errors. */
 describe('indexes', () => {

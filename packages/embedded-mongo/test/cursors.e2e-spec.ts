@@ -1,6 +1,6 @@
 import { Long } from 'bson';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import { startTestDatabase, type TestDatabase } from './support/database';
 
 /** Results handed over in batches: find/aggregate first batches, getMore and killCursors. */
 describe('cursors', () => {
