@@ -1,18 +1,15 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ErrorCode } from '../common/error-codes';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { Public } from './decorators/public.decorator';
@@ -26,7 +23,6 @@ import type { AuthenticatedRequest, AuthUser } from './session-context';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('auth')
-@ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE: the database is unreachable' })
 @Controller('auth')
 export class AuthController {
   constructor(private readonly sessions: SessionsService) {}
@@ -34,12 +30,18 @@ export class AuthController {
   @Public()
   @Post('login')
   @UseGuards(LoginThrottlerGuard, LoginGuard)
-  @ApiOperation({ summary: 'Log in: a new session for this device, with its token pair' })
+  @ApiOperation({
+    summary: 'Log in: a new session for this device, with its token pair',
+    description:
+      'An unknown user and a wrong password get the same INVALID_CREDENTIALS; GROUP_FORBIDDEN when a requested group is not one of the user’s.',
+  })
   @ApiCreatedResponse({ type: TokenResponse })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
-  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (unknown user or wrong password)' })
-  @ApiForbiddenResponse({ description: 'GROUP_FORBIDDEN: not a member of a requested group' })
-  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED' })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.INVALID_CREDENTIALS,
+    ErrorCode.GROUP_FORBIDDEN,
+    ErrorCode.RATE_LIMITED,
+  )
   login(@Req() request: Request, @Body() body: LoginDto): Promise<TokenResponse> {
     return this.sessions.login(request.user as AuthUser, body, request);
   }
@@ -53,11 +55,13 @@ export class AuthController {
       'The presented token is replaced. Presented again within REFRESH_REUSE_GRACE_SECONDS it answers with the same new pair; later, the session is revoked.',
   })
   @ApiOkResponse({ type: TokenResponse })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
-  @ApiUnauthorizedResponse({
-    description:
-      'REFRESH_TOKEN_INVALID, REFRESH_TOKEN_REUSED (session revoked), SESSION_EXPIRED, SESSION_ENDED',
-  })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.REFRESH_TOKEN_INVALID,
+    ErrorCode.REFRESH_TOKEN_REUSED,
+    ErrorCode.SESSION_EXPIRED,
+    ErrorCode.SESSION_ENDED,
+  )
   refresh(@Req() request: Request, @Body() body: RefreshDto): Promise<TokenResponse> {
     return this.sessions.refresh(body.refreshToken, request);
   }
@@ -71,10 +75,12 @@ export class AuthController {
     description: 'Same session id; fresh tokens; groups replaced when given.',
   })
   @ApiOkResponse({ type: TokenResponse })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
-  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS, TOKEN_*, SESSION_*' })
-  @ApiForbiddenResponse({ description: 'GROUP_FORBIDDEN' })
-  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED' })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.INVALID_CREDENTIALS,
+    ErrorCode.GROUP_FORBIDDEN,
+    ErrorCode.RATE_LIMITED,
+  )
   reauth(@Req() request: AuthenticatedRequest, @Body() body: ReauthDto): Promise<TokenResponse> {
     return this.sessions.reauth(request.auth, body, request);
   }
@@ -85,7 +91,6 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session (endReason: logout)' })
   @ApiNoContentResponse()
-  @ApiUnauthorizedResponse({ description: 'TOKEN_MISSING, TOKEN_INVALID, SESSION_ENDED' })
   async logout(@CurrentSession('id') sessionId: string): Promise<void> {
     await this.sessions.logout(sessionId);
   }

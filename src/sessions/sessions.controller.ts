@@ -11,17 +11,15 @@ import {
   Query,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ErrorCode } from '../common/error-codes';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -43,10 +41,6 @@ const DATA_SCHEMA = {
 /** The caller's own sessions. Routes with fixed paths come before `:id`. */
 @ApiTags('sessions')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'TOKEN_MISSING, TOKEN_INVALID, SESSION_EXPIRED, SESSION_ENDED',
-})
-@ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE' })
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
@@ -54,7 +48,7 @@ export class SessionsController {
   @Get()
   @ApiOperation({ summary: "List the caller's sessions, newest first" })
   @ApiOkResponse({ type: [SessionView] })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   list(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
@@ -67,7 +61,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'End every other active session of the caller (scope=others)' })
   @ApiOkResponse({ type: EndedCount })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: scope=others is required' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   async endOthers(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
@@ -102,7 +96,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Merge into the data (JSON Merge Patch: a key set to null is removed)' })
   @ApiBody({ schema: DATA_SCHEMA })
   @ApiOkResponse({ schema: DATA_SCHEMA })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   patchData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
     assertSessionData(body);
     const merged = mergeSessionData(ref.data, body);
@@ -115,7 +109,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Replace the data' })
   @ApiBody({ schema: DATA_SCHEMA })
   @ApiOkResponse({ schema: DATA_SCHEMA })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   putData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
     assertSessionData(body);
     ref.data = body;
@@ -125,8 +119,7 @@ export class SessionsController {
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND (also for another user’s session)' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   get(
     @CurrentUser('id') userId: string,
     @CurrentSession() session: SessionContext,
@@ -138,8 +131,7 @@ export class SessionsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Label one of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async label(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
@@ -154,8 +146,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one of the caller’s sessions (sign out another device)' })
   @ApiNoContentResponse()
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async end(@CurrentUser('id') userId: string, @Param() params: SessionIdParams): Promise<void> {
     await this.sessions.endOwn(userId, params.id);
   }
