@@ -19,7 +19,7 @@ export interface SessionRecord {
   endReason: EndReason | null;
 }
 
-/** The contract's Session object (shared/API.md), and its OpenAPI description. */
+/** The API's Session object (docs/api.md), and its OpenAPI description. */
 export class SessionView {
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678' })
   id: string;

@@ -20,7 +20,7 @@ export interface AccessClaims {
   sid: string;
 }
 
-/** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
+/** Caching KeyObjects per secret is the point (docs/security.md: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
 /** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
 const MAX_VERIFIED_TOKENS = 10_000;
