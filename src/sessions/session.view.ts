@@ -41,7 +41,8 @@ export class SessionView {
   expiresAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   expiredAt: string | null;
-  @ApiProperty({ enum: END_REASONS, nullable: true })
+  // null among the values too: OpenAPI 3.0 validators read `nullable` as not widening an enum.
+  @ApiProperty({ enum: [...END_REASONS, null], nullable: true })
   endReason: EndReason | null;
   @ApiProperty({ enum: SESSION_STATES, description: 'Effective state (timeouts applied)' })
   state: SessionState;
