@@ -20,6 +20,7 @@ describe('generated API types (e2e)', () => {
     await t.close();
   });
 
+  // Starts a TypeScript process of its own: allow for a loaded machine.
   it("match the running app's OpenAPI document (else: npm run openapi:client, and commit)", async () => {
     const document = (await t.http().get('/docs-json').expect(200)).body as object;
     writeFileSync(join(dir, 'doc.json'), JSON.stringify(document));
@@ -29,7 +30,7 @@ describe('generated API types (e2e)', () => {
       [
         '-r',
         'ts-node/register/transpile-only',
-        'test/support/generate-api-types.ts',
+        'test/support/render-api-types.ts',
         '--from',
         join(dir, 'doc.json'),
         '--out',
@@ -51,5 +52,5 @@ describe('generated API types (e2e)', () => {
       regenerate: 'npm run openapi:client',
       firstDifference: null,
     });
-  });
+  }, 120_000);
 });
