@@ -1,7 +1,8 @@
 import { Long, Timestamp, type Document } from 'bson';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Aggregator } from 'mingo';
 import { CommandError } from '../command-error';
+import { newCursorId } from '../cursor-registry';
 import { isPlainObject, valueKey } from '../storage/bson-value';
 import type { StoredDocument } from '../storage/document-path';
 import type { EngineStorage } from '../storage/engine-storage';
@@ -280,11 +281,7 @@ export class ChangeStreams {
   }
 
   private newId(): Long {
-    let id: Long;
-    do {
-      id = Long.fromBits(randomInt(0, 2 ** 32) | 0, randomInt(1, 2 ** 31));
-    } while (this.cursors.has(id.toString()));
-    return id;
+    return newCursorId((key) => this.cursors.has(key));
   }
 
   private token(seq: number, invalidate = false): Document {
