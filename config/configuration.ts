@@ -16,6 +16,12 @@ const list = (value: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * `scheme://host[:port]`, lowercase, default port dropped: how a remote call's audience is
+ * written on both sides (the distributor applies the same to PEER_HOSTS entries).
+ */
+const origin = (url: string) => new URL(url).origin.toLowerCase();
+
 // A development secret must survive for the life of the process only, so it is made once here
 // rather than in the factory (which Nest may call more than once, e.g. in tests).
 const developmentSecret = randomBytes(32).toString('hex');
@@ -75,7 +81,10 @@ export const peerConfig = registerAs('peer', () => {
   const e = env();
   return {
     hosts: list(e.PEER_HOSTS).map((h) => h.replace(/\/+$/, '')),
-    secret: e.PEER_SECRET,
+    /** The first signs, every one verifies (rotation); empty: remote calls are refused. */
+    secrets: list(e.PEER_SECRET),
+    /** The origins under which peers reach this instance: the audiences it accepts. */
+    self: list(e.PEER_SELF).map(origin),
     timeoutMs: e.PEER_TIMEOUT_MS,
     maxClockSkewSeconds: 300,
   };
