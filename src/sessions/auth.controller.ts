@@ -1,4 +1,14 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -10,6 +20,8 @@ import {
 import type { Request } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { Public } from './decorators/public.decorator';
@@ -23,6 +35,8 @@ import type { AuthenticatedRequest, AuthUser } from './session-context';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('auth')
+@UsePipes(sessionValidationPipe)
+@UseFilters(AllExceptionsFilter)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly sessions: SessionsService) {}

@@ -9,6 +9,8 @@ import {
   Patch,
   Put,
   Query,
+  UseFilters,
+  UsePipes,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -20,6 +22,8 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -41,6 +45,8 @@ const DATA_SCHEMA = {
 /** The caller's own sessions. Routes with fixed paths come before `:id`. */
 @ApiTags('sessions')
 @ApiBearerAuth()
+@UsePipes(sessionValidationPipe)
+@UseFilters(AllExceptionsFilter)
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
