@@ -2444,8 +2444,12 @@ export interface operations {
     parameters: {
       query?: never;
       header: {
-        /** @description Lowercase hex HMAC-SHA256(PEER_SECRET, METHOD + "\n" + PATH + "\n" + TIMESTAMP + "\n" + BODY) */
+        /** @description Lowercase hex HMAC-SHA256(secret, METHOD + "\n" + AUDIENCE + "\n" + PATH + "\n" + TIMESTAMP + "\n" + NONCE + "\n" + BODY) */
         'X-Signature': string;
+        /** @description The receiver's origin as the sender has it in PEER_HOSTS (one of its PEER_SELF) */
+        'X-Signature-Audience': string;
+        /** @description 16 to 64 characters of [A-Za-z0-9_-], fresh for every request */
+        'X-Signature-Nonce': string;
         /** @description Unix time, whole seconds */
         'X-Signature-Timestamp': string;
       };
@@ -2570,8 +2574,12 @@ export interface operations {
     parameters: {
       query?: never;
       header: {
-        /** @description Lowercase hex HMAC-SHA256(PEER_SECRET, METHOD + "\n" + PATH + "\n" + TIMESTAMP + "\n" + BODY) */
+        /** @description Lowercase hex HMAC-SHA256(secret, METHOD + "\n" + AUDIENCE + "\n" + PATH + "\n" + TIMESTAMP + "\n" + NONCE + "\n" + BODY) */
         'X-Signature': string;
+        /** @description The receiver's origin as the sender has it in PEER_HOSTS (one of its PEER_SELF) */
+        'X-Signature-Audience': string;
+        /** @description 16 to 64 characters of [A-Za-z0-9_-], fresh for every request */
+        'X-Signature-Nonce': string;
         /** @description Unix time, whole seconds */
         'X-Signature-Timestamp': string;
       };
