@@ -40,6 +40,10 @@ export const appConfig = registerAs('app', () => {
 
 export const databaseConfig = registerAs('database', () => ({
   uri: env().MONGODB_URI,
+  /** Without a URI: where the embedded engine keeps its data (in memory only when unset). */
+  embeddedDataDir: env().EMBEDDED_MONGO_DATA_DIR,
+  /** Without a URI: the embedded engine answers as a one-member replica set of this name. */
+  embeddedReplicaSet: env().EMBEDDED_MONGO_REPLICA_SET,
 }));
 
 export const authConfig = registerAs('auth', () => {

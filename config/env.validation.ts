@@ -35,6 +35,18 @@ export class EnvironmentVariables {
   @IsString()
   MONGODB_URI?: string;
 
+  /** Without MONGODB_URI: the directory that makes the embedded engine's data durable. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_MONGO_DATA_DIR?: string;
+
+  /** Without MONGODB_URI: run the embedded engine as a one-member replica set of this name (change streams). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_MONGO_REPLICA_SET?: string;
+
   @IsOptional()
   @IsString()
   @MinLength(1)
