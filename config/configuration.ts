@@ -60,6 +60,9 @@ export const authConfig = registerAs('auth', () => {
       memoryCost: e.PASSWORD_HASH_MEMORY_KIB,
       timeCost: e.PASSWORD_HASH_TIME_COST,
       parallelism: 1,
+      /** argon2 calls running at once, and waiting beyond those; more is refused (429). */
+      concurrency: e.PASSWORD_HASH_CONCURRENCY,
+      queue: e.PASSWORD_HASH_QUEUE,
     },
   };
 });

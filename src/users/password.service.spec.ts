@@ -3,7 +3,7 @@ import { PasswordService } from './password.service';
 
 describe('PasswordService', () => {
   const config = {
-    passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1, concurrency: 4, queue: 8 },
   } as AuthConfig;
   const passwords = new PasswordService(config);
   beforeAll(() => passwords.onModuleInit());
