@@ -54,6 +54,7 @@ export const authConfig = registerAs('auth', () => {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
     adminUsername: e.ADMIN_USERNAME,
     adminPassword: e.ADMIN_PASSWORD,
     passwordHash: {

@@ -138,6 +138,12 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_RATE_LIMIT = 10;
 
+  /** Login attempts per minute per IP, whatever the username (password spraying). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_IP_RATE_LIMIT = 50;
+
   /** argon2id memory cost in KiB (OWASP minimum 19456). Lower only for tests. */
   @Transform(toInt)
   @IsInt()
