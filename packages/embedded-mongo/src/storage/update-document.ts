@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { update as applyOperators, updateOne as applyPipeline } from 'mingo';
+import { Query, update as applyOperators, updateOne as applyPipeline } from 'mingo';
 import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
 import { isPlainObject, valueKey } from './bson-value';
@@ -55,6 +55,9 @@ export function applyUpdate(
   }
   const next = cloneDocument(doc);
   settleIdInSet(next, operators);
+  if (!options.inserting && usesPositional(operators)) {
+    resolvePositional(next, operators, options.query);
+  }
   if (Object.keys(operators).length > 0) {
     try {
       if (canApplyDirectly(operators)) {
@@ -132,6 +135,80 @@ function updateErrorCode(mingoMessage: string): ErrorCodeName {
   if (/immutable field/.test(mingoMessage)) return 'ImmutableField';
   if (/would create a conflict/.test(mingoMessage)) return 'ConflictingUpdateOperators';
   return 'BadValue';
+}
+
+/**
+ * Replaces each positional `$` segment by the index of the array element the filter matched,
+ * as mongod does before it applies the update. mingo resolves `$` itself but records only the
+ * path before it for its conflict check, so `children.$.name` with `children.$.updatedAt` (what
+ * Mongoose's subdocument timestamps send) or `$set 'a.$.x'` with `$addToSet 'a.$.y'` were
+ * refused as conflicting; once resolved, the concrete paths are checked as mongod checks them.
+ */
+function resolvePositional(doc: StoredDocument, operators: Document, query: Document): void {
+  const positions = new Map<string, number>();
+  for (const [operator, fields] of Object.entries(operators)) {
+    if (!isPlainObject(fields)) continue;
+    const resolved: Document = {};
+    for (const [path, value] of Object.entries(fields)) {
+      const parts = path.split('.');
+      const at = parts.indexOf('$');
+      if (at < 0) {
+        resolved[path] = value;
+        continue;
+      }
+      const arrayPath = parts.slice(0, at).join('.');
+      let position = positions.get(arrayPath);
+      if (position === undefined) {
+        position = matchedPosition(doc, arrayPath, query);
+        positions.set(arrayPath, position);
+      }
+      parts[at] = String(position);
+      resolved[parts.join('.')] = value;
+    }
+    operators[operator] = resolved;
+  }
+}
+
+const POSITIONAL_NOT_FOUND =
+  'The positional operator did not find the match needed from the query.';
+
+/** The index of the first element of the array at `arrayPath` that the filter's conditions on it match. */
+function matchedPosition(doc: StoredDocument, arrayPath: string, query: Document): number {
+  const conditions = conditionsOn(query, arrayPath);
+  const array = arrayPath
+    .split('.')
+    .reduce<unknown>((value, part) => (isPlainObject(value) ? value[part] : undefined), doc);
+  if (conditions.length === 0 || !Array.isArray(array)) {
+    throw new CommandError('BadValue', POSITIONAL_NOT_FOUND);
+  }
+  let test: Query;
+  try {
+    test = new Query({ $and: conditions }, {});
+  } catch (error) {
+    throw new CommandError('BadValue', (error as Error).message);
+  }
+  const position = array.findIndex((element) => {
+    const probe: StoredDocument = {};
+    setPath(probe, arrayPath, [element]);
+    return test.test(probe);
+  });
+  if (position < 0) throw new CommandError('BadValue', POSITIONAL_NOT_FOUND);
+  return position;
+}
+
+/** The filter's conditions on `arrayPath` or below it, top level and inside `$and`. */
+function conditionsOn(query: Document, arrayPath: string): Document[] {
+  const out: Document[] = [];
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) {
+        if (isPlainObject(clause)) out.push(...conditionsOn(clause, arrayPath));
+      }
+    } else if (key === arrayPath || key.startsWith(`${arrayPath}.`)) {
+      out.push({ [key]: condition });
+    }
+  }
+  return out;
 }
 
 /**
