@@ -2,10 +2,12 @@ import type { Document } from 'bson';
 import { CommandError } from './command-error';
 import { adminCommands } from './commands/admin.commands';
 import type { CommandContext, CommandHandler } from './commands/command-context';
+import { explainCommands } from './commands/explain.commands';
 import { handshakeCommands } from './commands/handshake.commands';
 import { readCommands } from './commands/read.commands';
 import { writeCommands } from './commands/write.commands';
 import type { CursorRegistry } from './cursor-registry';
+import { ServerStats } from './server-stats';
 import type { EngineStorage } from './storage/engine-storage';
 
 /**
@@ -36,12 +38,14 @@ const handlers: Record<string, CommandHandler> = {
   ...adminCommands,
   ...readCommands,
   ...writeCommands,
+  ...explainCommands,
 };
 
 export class CommandDispatcher {
   constructor(
     private readonly storage: EngineStorage,
     private readonly cursors: CursorRegistry,
+    readonly stats: ServerStats = new ServerStats(),
   ) {}
 
   /** Runs one command and returns its reply; a failure becomes an `ok: 0` reply, never a throw. */
@@ -58,6 +62,7 @@ export class CommandDispatcher {
           'Transaction numbers are only allowed on a replica set member or mongos',
         );
       }
+      this.stats.countCommand(commandName, rawCommand);
       const command: Document = {};
       for (const [key, value] of Object.entries(rawCommand)) {
         if (!GENERIC_FIELDS.includes(key)) command[key] = value;
@@ -67,6 +72,7 @@ export class CommandDispatcher {
         cursors: this.cursors,
         connectionId,
         dbName,
+        stats: this.stats,
       };
       return handler(command, context);
     } catch (error) {

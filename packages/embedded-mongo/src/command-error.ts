@@ -19,6 +19,7 @@ export const ErrorCode = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
+  InvalidLength: 277,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   /** mongod's name for the error an OP_MSG without `$db` gets. */

@@ -63,6 +63,7 @@ class Connection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
+    this.dispatcher.stats.network.bytesIn += chunk.length;
     try {
       for (const message of this.framer.push(chunk)) {
         if (this.closed) return;
@@ -75,7 +76,13 @@ class Connection {
     }
   }
 
+  private write(reply: Buffer): void {
+    this.dispatcher.stats.network.bytesOut += reply.length;
+    this.socket.write(reply);
+  }
+
   private answer(request: WireRequest): void {
+    this.dispatcher.stats.network.numRequests++;
     const responseTo = request.header.requestId;
     if (request.kind === 'query') {
       const [dbName] = request.fullCollectionName.split('.');
@@ -83,7 +90,7 @@ class Connection {
       const query = request.query;
       const command = (query.$query as Document | undefined) ?? query;
       const reply = this.dispatcher.execute(command, dbName, this.id);
-      this.socket.write(encodeReply(encodeOpReply, this.nextRequestId(), responseTo, reply));
+      this.write(encodeReply(encodeOpReply, this.nextRequestId(), responseTo, reply));
       return;
     }
     const dbName = request.command.$db as unknown;
@@ -93,7 +100,7 @@ class Connection {
         : new CommandError('Location40571', 'OP_MSG requests require a $db argument').toReply();
     // moreToCome: the client does not read a reply (fire-and-forget writes).
     if (!request.moreToCome) {
-      this.socket.write(encodeReply(encodeOpMsg, this.nextRequestId(), responseTo, reply));
+      this.write(encodeReply(encodeOpMsg, this.nextRequestId(), responseTo, reply));
     }
   }
 
@@ -142,9 +149,15 @@ export async function startEmbeddedMongo(
   let requestCount = 0;
   const nextRequestId = () => (requestCount = (requestCount + 1) & 0x7fffffff);
 
+  const { stats } = dispatcher;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    stats.connections.current++;
+    stats.connections.totalCreated++;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      stats.connections.current--;
+    });
     new Connection(socket, ++connectionCount, dispatcher, logger, nextRequestId);
   });
 

@@ -72,4 +72,55 @@ describe('Mongoose apps on the engine', () => {
       });
     });
   });
+
+  describe('serverStatus and explain', () => {
+    it('answers serverStatus with the version, counters and connections (Mongoose test helpers read it)', async () => {
+      const admin = connection.db?.admin();
+      const status = await admin?.serverStatus();
+      expect(status).toMatchObject({ ok: 1, process: 'mongod', version: '7.0.0' });
+      expect(status?.connections.current).toBeGreaterThanOrEqual(1);
+      expect(status?.opcounters.command).toBeGreaterThan(0);
+      expect(status?.localTime).toBeInstanceOf(Date);
+    });
+
+    it('explains a query through an index and a collection scan, and an aggregation', async () => {
+      const schema = new Schema({ email: { type: String, index: true }, n: Number });
+      const Account = connection.model('ExplainedAccount', schema);
+      await Account.init();
+      await Account.create([
+        { email: 'a@x.io', n: 1 },
+        { email: 'b@x.io', n: 2 },
+      ]);
+      const indexed = (await Account.find({ email: 'a@x.io' }).explain(
+        'executionStats',
+      )) as unknown as ExplainReply;
+      expect(indexed.queryPlanner.winningPlan).toMatchObject({
+        stage: 'FETCH',
+        inputStage: { stage: 'IXSCAN', indexName: 'email_1', keyPattern: { email: 1 } },
+      });
+      expect(indexed.executionStats).toMatchObject({
+        nReturned: 1,
+        totalKeysExamined: 1,
+        totalDocsExamined: 1,
+      });
+      const scanned = (await Account.find({ n: { $gt: 1 } }).explain()) as unknown as ExplainReply;
+      expect(scanned.queryPlanner.winningPlan).toMatchObject({
+        stage: 'COLLSCAN',
+        filter: { n: { $gt: 1 } },
+      });
+      const pipeline = (await Account.aggregate([
+        { $match: { email: 'b@x.io' } },
+        { $group: { _id: null, total: { $sum: '$n' } } },
+      ]).explain('executionStats')) as unknown as { stages: Array<Record<string, ExplainReply>> };
+      expect(pipeline.stages[0].$cursor.queryPlanner.winningPlan.inputStage).toMatchObject({
+        indexName: 'email_1',
+      });
+      expect(pipeline.stages[1]).toEqual({ $group: { _id: null, total: { $sum: '$n' } } });
+    });
+  });
 });
+
+interface ExplainReply {
+  queryPlanner: { winningPlan: { stage: string; inputStage?: Record<string, unknown> } };
+  executionStats?: Record<string, unknown>;
+}

@@ -6,6 +6,8 @@ import { isPlainObject } from '../storage/bson-value';
 import { decidedBy, type Collection } from '../storage/collection';
 import type { StoredDocument } from '../storage/document-path';
 import type { EngineStorage } from '../storage/engine-storage';
+import { rewriteFilter } from '../storage/filter-rewrite';
+import type { ServerStats } from '../server-stats';
 
 export interface CommandContext {
   storage: EngineStorage;
@@ -13,6 +15,13 @@ export interface CommandContext {
   connectionId: number;
   /** The database the command runs in (`$db`, or the namespace of a legacy OP_QUERY). */
   dbName: string;
+  stats: ServerStats;
+}
+
+/** What a scan examined, for explain's executionStats. */
+export interface ScanStats {
+  keysExamined: number;
+  docsExamined: number;
 }
 
 export type CommandHandler = (command: Document, context: CommandContext) => Document;
@@ -63,8 +72,9 @@ export function toLong(value: unknown): Long {
 }
 
 export function compileFilter(filter: Document): Query {
+  const rewritten = rewriteFilter(filter);
   try {
-    return new Query(filter, {});
+    return new Query(rewritten, {});
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
@@ -78,17 +88,20 @@ export function matchingDocuments(
   collection: Collection | undefined,
   filter: Document = {},
   max = Number.POSITIVE_INFINITY,
+  stats?: ScanStats,
 ): StoredDocument[] {
   if (!isPlainObject(filter)) {
     throw new CommandError('TypeMismatch', 'a query filter must be an object');
   }
   if (!collection || max <= 0) return [];
-  const { documents, exact } = collection.candidates(filter);
+  const { documents, exact, keysExamined } = collection.candidates(filter);
+  if (stats) stats.keysExamined += keysExamined;
   const residual = exact ? {} : withoutIndexedId(filter);
   const query = Object.keys(residual).length > 0 ? compileFilter(residual) : undefined;
   const out: StoredDocument[] = [];
   try {
     for (const doc of documents) {
+      if (stats) stats.docsExamined++;
       if (query && !query.test(doc)) continue;
       out.push(doc);
       if (out.length >= max) break;

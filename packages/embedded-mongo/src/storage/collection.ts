@@ -95,10 +95,36 @@ export class Collection {
    * lookup used), so the documents need no further test.
    */
   candidates(filter: Document): Candidates {
+    const plan = this.plan(filter);
+    if (plan.index?.name === ID_INDEX_NAME) {
+      const ids = plan.index.values[0];
+      return {
+        documents: ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined),
+        exact: plan.exact,
+        keysExamined: ids.length,
+      };
+    }
+    if (plan.index) {
+      const idKeys = plan.index.idKeys ?? new Set<string>();
+      return {
+        documents: [...idKeys].map((id) => this.documents.get(id)).filter(isDefined),
+        exact: plan.exact,
+        keysExamined: idKeys.size,
+      };
+    }
+    return { documents: this.documents.values(), exact: false, keysExamined: 0 };
+  }
+
+  /**
+   * The access path `candidates()` takes for `filter`: the `_id` index when the filter pins
+   * `_id`, else the first secondary index covering every document whose leading fields the
+   * filter pins, else a scan. explain reports this plan.
+   */
+  plan(filter: Document): AccessPlan {
     const ids = equalityValues(filter, '_id');
     if (ids) {
       return {
-        documents: ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined),
+        index: { name: ID_INDEX_NAME, spec: ID_INDEX_SPEC, values: [ids] },
         exact: decidedBy(filter, ['_id']),
       };
     }
@@ -114,12 +140,12 @@ export class Collection {
       const idKeys = index.lookup(perField);
       if (idKeys) {
         return {
-          documents: [...idKeys].map((id) => this.documents.get(id)).filter(isDefined),
+          index: { name: index.name, spec: index.spec, values: perField, idKeys },
           exact: decidedBy(filter, index.fields.slice(0, perField.length)),
         };
       }
     }
-    return { documents: this.documents.values(), exact: false };
+    return { exact: false };
   }
 
   /** Creates an index over the existing documents; fails without change on a duplicate. */
@@ -191,6 +217,15 @@ export class Collection {
 
 export interface Candidates {
   documents: Iterable<StoredDocument>;
+  exact: boolean;
+  /** Index entries looked up to find the documents (0 for a scan). */
+  keysExamined: number;
+}
+
+export interface AccessPlan {
+  /** The index used, with the values looked up per leading field; none for a scan. */
+  index?: { name: string; spec: IndexSpec; values: unknown[][]; idKeys?: Set<string> };
+  /** The index alone decides the filter (see `decidedBy`). */
   exact: boolean;
 }
 
