@@ -27,7 +27,6 @@ const GENERIC_FIELDS = [
   'readConcern',
   'comment',
   'maxTimeMS',
-  'bypassDocumentValidation',
   '$client',
 ];
 

@@ -6,6 +6,7 @@ export const ErrorCode = {
   BadValue: 2,
   FailedToParse: 9,
   TypeMismatch: 14,
+  PathNotViable: 28,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
   ConflictingUpdateOperators: 40,
@@ -16,12 +17,19 @@ export const ErrorCode = {
   ImmutableField: 66,
   InvalidOptions: 72,
   InvalidNamespace: 73,
+  DocumentValidationFailure: 121,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
   InvalidLength: 277,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
+  /** mongod's name for an unknown field of a command it parses strictly (collMod). */
+  Location40415: 40415,
+  /** mongod's names for a pipeline stage with several fields, and an unknown stage. */
+  Location40323: 40323,
+  Location40324: 40324,
+  InvalidPipelineOperator: 168,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,
 } as const;

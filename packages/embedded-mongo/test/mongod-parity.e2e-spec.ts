@@ -1,3 +1,4 @@
+import { calculateObjectSize } from 'bson';
 import type { Collection } from 'mongodb';
 import { useDriverDatabase } from './support/driver';
 
@@ -95,6 +96,189 @@ describe('mongod parity through the official driver', () => {
       await expect(
         driver.db.command({ explain: { find: items.collectionName }, verbosity: 'loud' }),
       ).rejects.toMatchObject({ code: 9 });
+    });
+  });
+
+  describe('writes mongod refuses', () => {
+    it('refuses a capped collection without a size (InvalidOptions)', async () => {
+      await expect(
+        driver.db.createCollection(`capped_${Date.now()}`, { capped: true }),
+      ).rejects.toMatchObject({ code: 72 });
+    });
+
+    it('keeps a capped collection within its max count, dropping the oldest', async () => {
+      const capped = await driver.db.createCollection(`capped_${Date.now()}`, {
+        capped: true,
+        size: 4096,
+        max: 2,
+      });
+      await capped.insertMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect((await capped.find().toArray()).map((doc) => doc.n)).toEqual([2, 3]);
+      expect(await capped.isCapped()).toBe(true);
+    });
+
+    it('refuses $set of a field inside an array of documents (PathNotViable)', async () => {
+      await items.insertOne({ _id: 1 as never, arr: [{ x: 1 }, { x: 2 }], s: 'str' });
+      await expect(
+        items.updateOne({ _id: 1 as never }, { $set: { 'arr.x': 3 } }),
+      ).rejects.toMatchObject({ code: 28 });
+      await expect(
+        items.updateOne({ _id: 1 as never }, { $inc: { 's.n': 1 } }),
+      ).rejects.toMatchObject({ code: 28 });
+      await items.updateOne({ _id: 1 as never }, { $set: { 'arr.1.x': 3 } });
+      expect((await items.findOne({ _id: 1 as never }))?.arr).toEqual([{ x: 1 }, { x: 3 }]);
+    });
+
+    it('refuses documents over 16 MB with BSONObjectTooLarge, on insert and on update', async () => {
+      const overhead = calculateObjectSize({ _id: 1, big: '' });
+      const big = 'x'.repeat(16 * 1024 * 1024 - overhead + 1);
+      const insert = await driver.db.command({
+        insert: items.collectionName,
+        documents: [{ _id: 1, big }],
+      });
+      expect(insert.writeErrors?.[0]).toMatchObject({ code: 10334 });
+      await items.insertOne({ _id: 2 as never });
+      const update = await driver.db.command({
+        update: items.collectionName,
+        updates: [{ q: { _id: 2 }, u: { $set: { big } } }],
+      });
+      expect(update.writeErrors?.[0]).toMatchObject({ code: 10334 });
+      expect(await items.findOne({ _id: 2 as never })).toEqual({ _id: 2 });
+      expect(await items.countDocuments()).toBe(1);
+    });
+  });
+
+  describe('validators', () => {
+    const schema = {
+      $jsonSchema: {
+        bsonType: 'object',
+        required: ['name'],
+        properties: {
+          name: { bsonType: 'string', minLength: 2 },
+          age: { bsonType: 'int', minimum: 0 },
+          owner: { bsonType: 'objectId' },
+        },
+      },
+    };
+
+    it('enforces a $jsonSchema validator on insert and update with DocumentValidationFailure', async () => {
+      const name = `validated_${Date.now()}`;
+      const people = await driver.db.createCollection(name, { validator: schema });
+      await people.insertOne({ name: 'Ann', age: 30 });
+      await expect(people.insertOne({ age: 3 })).rejects.toMatchObject({
+        code: 121,
+        errInfo: { failingDocumentId: expect.anything() },
+      });
+      await expect(people.insertOne({ name: 'Bo', owner: 'not an id' })).rejects.toMatchObject({
+        code: 121,
+      });
+      await expect(people.updateOne({ name: 'Ann' }, { $set: { age: -1 } })).rejects.toMatchObject({
+        code: 121,
+      });
+      await expect(
+        people.updateOne({ name: 'Ann' }, { $unset: { name: '' } }),
+      ).rejects.toMatchObject({ code: 121 });
+      expect(await people.find({}, { projection: { _id: 0 } }).toArray()).toEqual([
+        { name: 'Ann', age: 30 },
+      ]);
+      await people.insertOne({ nameless: true }, { bypassDocumentValidation: true });
+      expect(await people.countDocuments()).toBe(2);
+      const [info] = await driver.db.listCollections({ name }, { nameOnly: false }).toArray();
+      expect(info.options).toMatchObject({ validator: schema });
+    });
+
+    it('applies query-operator validators, validationLevel moderate, action warn, and collMod', async () => {
+      const name = `levels_${Date.now()}`;
+      const coll = driver.db.collection(name);
+      await coll.insertOne({ _id: 1 as never, qty: -5 });
+      await driver.db.command({ collMod: name, validator: { qty: { $gte: 0 } } }).catch(() => {});
+      await driver.db.createCollection(`${name}_m`, {
+        validator: { qty: { $gte: 0 } },
+        validationLevel: 'moderate',
+      });
+      const moderate = driver.db.collection(`${name}_m`);
+      await moderate.insertOne({ _id: 1 as never, qty: 1 });
+      await driver.db.command({ collMod: `${name}_m`, validationLevel: 'off' });
+      await moderate.insertOne({ _id: 2 as never, qty: -1 });
+      await driver.db.command({ collMod: `${name}_m`, validationLevel: 'moderate' });
+      // Already invalid: moderate lets its updates through; a valid one must stay valid.
+      await moderate.updateOne({ _id: 2 as never }, { $set: { qty: -2 } });
+      await expect(
+        moderate.updateOne({ _id: 1 as never }, { $set: { qty: -1 } }),
+      ).rejects.toMatchObject({ code: 121 });
+      await driver.db.command({ collMod: `${name}_m`, validationAction: 'warn' });
+      await moderate.updateOne({ _id: 1 as never }, { $set: { qty: -1 } });
+      expect((await moderate.findOne({ _id: 1 as never }))?.qty).toBe(-1);
+      await expect(
+        driver.db.command({ collMod: `${name}_m`, validationLevel: 'sometimes' }),
+      ).rejects.toMatchObject({ code: 2 });
+      await expect(
+        driver.db.command({ collMod: `${name}_m`, colour: 'blue' }),
+      ).rejects.toMatchObject({ code: 40415 });
+      await expect(
+        driver.db.command({ collMod: 'no_such_collection', validationLevel: 'off' }),
+      ).rejects.toMatchObject({ code: 26 });
+    });
+
+    it('refuses $jsonSchema keywords mongod does not support', async () => {
+      await expect(
+        driver.db.createCollection(`bad_${Date.now()}`, {
+          validator: { $jsonSchema: { properties: { a: { format: 'email' } } } },
+        }),
+      ).rejects.toMatchObject({ code: 9 });
+    });
+  });
+
+  describe('queries, projections and updates', () => {
+    it('matches $all against a field holding a single value, and arrays as before', async () => {
+      await items.insertMany([
+        { _id: 1, tag: 'a' },
+        { _id: 2, tag: ['a', 'b'] },
+        { _id: 3, tag: ['b'] },
+      ] as never[]);
+      const ids = async (filter: object) =>
+        (await items.find(filter).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+      expect(await ids({ tag: { $all: ['a'] } })).toEqual([1, 2]);
+      expect(await ids({ tag: { $all: ['a', 'b'] } })).toEqual([2]);
+      expect(await ids({ tag: { $all: [] } })).toEqual([]);
+      expect(await ids({ $or: [{ tag: { $all: ['b'], $size: 1 } }] })).toEqual([3]);
+    });
+
+    it('projects $elemMatch with an operator-only condition, as the same filter matches', async () => {
+      await items.insertOne({ _id: 1 as never, tags: ['a', 'b', 'c'], other: 1 });
+      expect(
+        await items.findOne(
+          { _id: 1 as never },
+          { projection: { tags: { $elemMatch: { $in: ['b', 'c'] } } } },
+        ),
+      ).toEqual({ _id: 1, tags: ['b'] });
+      expect(
+        await items.findOne(
+          { _id: 1 as never },
+          { projection: { other: 0, tags: { $elemMatch: { $gt: 'z' } } } },
+        ),
+      ).toEqual({ _id: 1 });
+    });
+
+    it('$pull with a document condition removes only matching documents, never scalars', async () => {
+      await items.insertOne({ _id: 1 as never, a: [1, { b: 1 }, { b: 1, c: 2 }, { b: 2 }, 'b'] });
+      await items.updateOne({ _id: 1 as never }, { $pull: { a: { b: 1 } } as never });
+      expect((await items.findOne({ _id: 1 as never }))?.a).toEqual([1, { b: 2 }, 'b']);
+      await expect(
+        items.updateOne({ _id: 1 as never }, { $set: { s: 1 }, $pull: { s: { b: 1 } } as never }),
+      ).rejects.toMatchObject({ code: 40 });
+    });
+
+    it('refuses $where with mongod’s error and an unknown stage with mongod’s wording', async () => {
+      await items.insertOne({ a: 1 });
+      await expect(items.find({ $where: 'this.a === 1' }).toArray()).rejects.toMatchObject({
+        code: 2,
+        message: 'no globalScriptEngine in $where parsing',
+      });
+      await expect(items.aggregate([{ $foo: {} }]).toArray()).rejects.toMatchObject({
+        code: 40324,
+        message: "Unrecognized pipeline stage name: '$foo'",
+      });
     });
   });
 });

@@ -118,6 +118,105 @@ describe('Mongoose apps on the engine', () => {
       expect(pipeline.stages[1]).toEqual({ $group: { _id: null, total: { $sum: '$n' } } });
     });
   });
+
+  describe('writes mongod refuses', () => {
+    it('refuses a capped collection declared without a size', async () => {
+      const Capped = connection.model(
+        'CappedWithoutSize',
+        new Schema({ n: Number }, { capped: { max: 10 } as never, autoCreate: false }),
+      );
+      await expect(Capped.createCollection()).rejects.toMatchObject({ code: 72 });
+    });
+
+    it('refuses $set of a field through an array of subdocuments', async () => {
+      const List = connection.model('ListOfItems', new Schema({ items: [{ x: Number }] }));
+      const list = await List.create({ items: [{ x: 1 }, { x: 2 }] });
+      await expect(
+        List.updateOne({ _id: list._id }, { $set: { 'items.x': 3 } }),
+      ).rejects.toMatchObject({ code: 28 });
+      expect((await List.findById(list._id).lean())?.items.map((item) => item.x)).toEqual([1, 2]);
+    });
+
+    it('refuses a document over 16 MB with BSONObjectTooLarge', async () => {
+      const Blob = connection.model('BigBlob', new Schema({ body: String }));
+      await expect(Blob.create({ body: 'x'.repeat(16 * 1024 * 1024) })).rejects.toMatchObject({
+        code: 10334,
+      });
+      expect(await Blob.countDocuments()).toBe(0);
+    });
+
+    it('enforces a $jsonSchema validator, and collMod changes it', async () => {
+      await connection.createCollection('validated_people', {
+        validator: {
+          $jsonSchema: {
+            bsonType: 'object',
+            required: ['name'],
+            properties: { name: { bsonType: 'string' }, age: { bsonType: 'number', minimum: 0 } },
+          },
+        },
+      });
+      const Person = connection.model(
+        'ValidatedPerson',
+        new Schema({ name: String, age: Number }),
+        'validated_people',
+      );
+      await Person.create({ name: 'Ann', age: 3 });
+      await expect(Person.create({ age: 4 })).rejects.toMatchObject({ code: 121 });
+      await expect(Person.updateOne({ name: 'Ann' }, { age: -1 })).rejects.toMatchObject({
+        code: 121,
+      });
+      await connection.db?.command({ collMod: 'validated_people', validationAction: 'warn' });
+      await Person.create({ age: 5 });
+      expect(await Person.countDocuments()).toBe(2);
+    });
+  });
+
+  describe('queries, projections and updates', () => {
+    interface TaggedDoc {
+      tag?: unknown;
+      tags: string[];
+    }
+    const Tagged = (): Model<TaggedDoc> =>
+      (connection.models.Tagged as Model<TaggedDoc> | undefined) ??
+      connection.model<TaggedDoc>(
+        'Tagged',
+        new Schema<TaggedDoc>({ tag: Schema.Types.Mixed, tags: [String] }),
+      );
+
+    it('selects with $elemMatch of an operator-only condition', async () => {
+      const doc = await Tagged().create({ tags: ['a', 'b', 'c'] });
+      const found = await Tagged()
+        .findById(doc._id)
+        .select({ tags: { $elemMatch: { $in: ['b', 'c'] } } })
+        .lean();
+      expect(found?.tags).toEqual(['b']);
+    });
+
+    it('matches $all against a field holding a single value', async () => {
+      const single = await Tagged().create({ tag: 'solo' });
+      const many = await Tagged().create({ tag: ['solo', 'duo'] });
+      const found = await Tagged()
+        .find({ tag: { $all: ['solo'] } })
+        .sort({ _id: 1 })
+        .lean();
+      expect(found.map((doc) => String(doc._id))).toEqual([String(single._id), String(many._id)]);
+    });
+
+    it('$pull of a document condition leaves scalars in place', async () => {
+      const Bag = connection.model('Bag', new Schema({ things: [Schema.Types.Mixed] }));
+      const bag = await Bag.create({ things: [1, { kind: 'x' }, { kind: 'x', n: 2 }, 'x'] });
+      await Bag.updateOne({ _id: bag._id }, { $pull: { things: { kind: 'x' } } });
+      expect((await Bag.findById(bag._id).lean())?.things).toEqual([1, 'x']);
+    });
+
+    it('refuses $where and names an unknown pipeline stage as mongod does', async () => {
+      await expect(Tagged().find({ $where: 'true' })).rejects.toMatchObject({ code: 2 });
+      await expect(Tagged().aggregate([{ $lookAround: {} } as never])).rejects.toMatchObject({
+        code: 40324,
+        message: "Unrecognized pipeline stage name: '$lookAround'",
+      });
+    });
+  });
 });
 
 interface ExplainReply {

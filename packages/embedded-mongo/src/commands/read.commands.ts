@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { Aggregator, find as mingoFind, ProcessingMode } from 'mingo';
 import { CommandError } from '../command-error';
 import { isPlainObject, valueKey } from '../storage/bson-value';
+import { applyElemMatch, splitElemMatch } from '../storage/elem-match-projection';
 import {
   cloneDocument,
   parseSortSpec,
@@ -21,11 +22,23 @@ import {
 
 export function project(docs: StoredDocument[], projection: Document | undefined): Document[] {
   if (!projection || Object.keys(projection).length === 0) return docs;
+  const elemMatch = splitElemMatch(projection);
+  let projected: Document[];
   try {
-    return mingoFind(docs, {}, projection).all() as Document[];
+    projected = mingoFind(docs, {}, elemMatch?.rest ?? projection).all() as Document[];
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
+  return projected.map((doc, i) =>
+    idFirst(elemMatch ? applyElemMatch(docs[i], doc, elemMatch.elemMatches) : doc),
+  );
+}
+
+/** mongod returns `_id` first in a projected document; mingo's inclusion projections put it last. */
+function idFirst(doc: Document): Document {
+  if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 const find: CommandHandler = (command, context) => {
@@ -163,10 +176,29 @@ const aggregate: CommandHandler = (command, context) => {
         [...(context.storage.get(context.dbName, other)?.all() ?? [])].map(cloneDocument),
     }).run(input) as Document[];
   } catch (error) {
-    throw new CommandError('BadValue', (error as Error).message);
+    throw pipelineError((error as Error).message);
   }
   return cursorReply(context, ns, output, optionalNumber(cursorOptions, 'batchSize'));
 };
+
+/** mingo's pipeline errors in mongod's words and codes, where mongod has its own. */
+function pipelineError(message: string): CommandError {
+  const stage = /^unregistered pipeline operator (\$?\w+)\.?$/.exec(message);
+  if (stage) {
+    return new CommandError('Location40324', `Unrecognized pipeline stage name: '${stage[1]}'`);
+  }
+  if (/^aggregation stage must have single operator/.test(message)) {
+    return new CommandError(
+      'Location40323',
+      'A pipeline stage specification object must contain exactly one field.',
+    );
+  }
+  const operator = /^accumulator '(\$\w+)' is not registered\.?$/.exec(message);
+  if (operator) {
+    return new CommandError('InvalidPipelineOperator', `Unrecognized expression '${operator[1]}'`);
+  }
+  return new CommandError('BadValue', message);
+}
 
 export const readCommands: Record<string, CommandHandler> = {
   find,

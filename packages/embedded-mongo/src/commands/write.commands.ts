@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { CommandError } from '../command-error';
 import { isPlainObject, valueKey } from '../storage/bson-value';
-import type { Collection } from '../storage/collection';
+import type { Collection, WriteOptions } from '../storage/collection';
 import { parseSortSpec, sortDocuments, type StoredDocument } from '../storage/document-path';
 import {
   applyUpdate,
@@ -50,6 +50,10 @@ function statementList(command: Document, field: string): Document[] {
   return list;
 }
 
+function writeOptions(command: Document): WriteOptions {
+  return { bypassValidation: command.bypassDocumentValidation === true };
+}
+
 function withWriteErrors(reply: Document, writeErrors: Document[]): Document {
   return writeErrors.length > 0 ? { ...reply, writeErrors } : reply;
 }
@@ -58,9 +62,10 @@ const insert: CommandHandler = (command, context) => {
   const name = collectionName(command, 'insert');
   const documents = statementList(command, 'documents');
   const collection = context.storage.getOrCreate(context.dbName, name);
+  const options = writeOptions(command);
   let n = 0;
   const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
-    collection.insert(doc);
+    collection.insert(doc, options);
     n++;
   });
   return withWriteErrors({ n, ok: 1 }, writeErrors);
@@ -82,6 +87,7 @@ interface UpdateStatement {
   upsert: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  options: WriteOptions;
 }
 
 function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
@@ -110,7 +116,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
     outcome.before = doc;
     outcome.after = doc;
     if (valueKey(next) === valueKey(doc)) continue;
-    collection.replace(doc, next);
+    collection.replace(doc, next, statement.options);
     outcome.after = next;
     outcome.modified++;
   }
@@ -118,6 +124,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
     const seed = upsertSeed(query, update);
     const inserted = collection.insert(
       applyUpdate(seed, update, { query, arrayFilters, inserting: true }),
+      statement.options,
     );
     outcome.upsertedId = inserted._id;
     outcome.after = inserted;
@@ -141,6 +148,7 @@ const update: CommandHandler = (command, context) => {
       upsert: statement.upsert === true,
       arrayFilters: statement.arrayFilters as Document[] | undefined,
       sort: statement.sort as Document | undefined,
+      options: writeOptions(command),
     });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -206,6 +214,7 @@ const findAndModify: CommandHandler = (command, context) => {
     upsert: command.upsert === true,
     arrayFilters: command.arrayFilters as Document[] | undefined,
     sort: optionalDocument(command, 'sort'),
+    options: writeOptions(command),
   });
   if (outcome.upsertedId !== undefined) {
     return respond(returnNew ? outcome.after : undefined, {

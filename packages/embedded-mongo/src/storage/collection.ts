@@ -1,4 +1,4 @@
-import { ObjectId, UUID, type Document } from 'bson';
+import { calculateObjectSize, ObjectId, UUID, type Document } from 'bson';
 import { CommandError } from '../command-error';
 import { bsonTypeName, isPlainObject, valueKey } from './bson-value';
 import {
@@ -9,8 +9,15 @@ import {
   type IndexSpec,
 } from './collection-index';
 import type { StoredDocument } from './document-path';
+import { DocumentValidator, type ValidationOptions } from './document-validation';
 
 export const ID_INDEX_NAME = '_id_';
+export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
+
+export interface WriteOptions {
+  /** The write command's `bypassDocumentValidation`. */
+  bypassValidation?: boolean;
+}
 const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
 
 /**
@@ -22,12 +29,25 @@ export class Collection {
   readonly uuid = new UUID();
   private readonly documents = new Map<string, StoredDocument>();
   private readonly secondary: CollectionIndex[] = [];
+  private validator?: DocumentValidator;
+  /** Bytes of the stored documents, kept for capped collections only. */
+  private cappedBytes = 0;
 
   constructor(
     readonly dbName: string,
     readonly name: string,
     readonly options: Document = {},
-  ) {}
+  ) {
+    checkCappedOptions(options);
+    this.validator = DocumentValidator.fromOptions(options);
+  }
+
+  /** collMod: replaces the validation options it is given, keeping the others. */
+  modifyValidation(changes: ValidationOptions): void {
+    const next = { ...this.options, ...changes };
+    this.validator = DocumentValidator.fromOptions(next);
+    Object.assign(this.options, changes);
+  }
 
   get ns(): string {
     return `${this.dbName}.${this.name}`;
@@ -54,9 +74,11 @@ export class Collection {
   }
 
   /** Stores the document with `_id` as its first field (generated when missing), as mongod does. */
-  insert(doc: StoredDocument): StoredDocument {
+  insert(doc: StoredDocument, options: WriteOptions = {}): StoredDocument {
     const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: doc._id ?? new ObjectId(), ...doc };
     validateId(stored._id);
+    const size = checkSize(stored, 'insert');
+    if (!options.bypassValidation) this.validator?.check(this.ns, stored);
     const idKey = valueKey(stored._id);
     if (this.documents.has(idKey)) {
       throw duplicateKeyError(this.ns, ID_INDEX_NAME, { _id: 1 }, [stored._id]);
@@ -64,12 +86,28 @@ export class Collection {
     this.checkUnique(stored, idKey);
     this.documents.set(idKey, stored);
     for (const index of this.secondary) index.add(stored, idKey);
+    if (this.options.capped === true) this.evictCapped(size);
     return stored;
   }
 
+  /** A capped collection drops its oldest documents beyond its `max` count or `size` bytes. */
+  private evictCapped(added: number): void {
+    this.cappedBytes += added;
+    const maxDocs = Number(this.options.max ?? 0);
+    const maxBytes = Number(this.options.size);
+    for (const oldest of this.documents.values()) {
+      const overCount = maxDocs > 0 && this.documents.size > maxDocs;
+      if (!overCount && this.cappedBytes <= maxBytes) break;
+      if (this.documents.size === 1) break;
+      this.remove(oldest);
+    }
+  }
+
   /** Replaces a stored document by its new version; `_id` is immutable, so the key stays. */
-  replace(previous: StoredDocument, next: StoredDocument): void {
+  replace(previous: StoredDocument, next: StoredDocument, options: WriteOptions = {}): void {
     const idKey = valueKey(previous._id);
+    const size = checkSize(next, 'update');
+    if (!options.bypassValidation) this.validator?.check(this.ns, next, previous);
     if (valueKey(next._id) !== idKey) {
       throw new CommandError(
         'ImmutableField',
@@ -80,11 +118,15 @@ export class Collection {
     for (const index of this.secondary) index.remove(previous, idKey);
     this.documents.set(idKey, next);
     for (const index of this.secondary) index.add(next, idKey);
+    if (this.options.capped === true) {
+      this.cappedBytes += size - calculateObjectSize(previous);
+    }
   }
 
   remove(doc: StoredDocument): void {
     const idKey = valueKey(doc._id);
     if (!this.documents.delete(idKey)) return;
+    if (this.options.capped === true) this.cappedBytes -= calculateObjectSize(doc);
     for (const index of this.secondary) index.remove(doc, idKey);
   }
 
@@ -231,6 +273,38 @@ export interface AccessPlan {
 
 function isDefined<T>(value: T | undefined): value is T {
   return value !== undefined;
+}
+
+/** mongod refuses documents over 16 MB with BSONObjectTooLarge (10334), as a write error. */
+function checkSize(doc: StoredDocument, operation: 'insert' | 'update'): number {
+  const size = calculateObjectSize(doc);
+  if (size > MAX_DOCUMENT_SIZE) {
+    throw new CommandError(
+      'BSONObjectTooLarge',
+      operation === 'insert'
+        ? `object to insert too large. size in bytes: ${size}, max size: ${MAX_DOCUMENT_SIZE}`
+        : `Resulting document after update is larger than ${MAX_DOCUMENT_SIZE}`,
+    );
+  }
+  return size;
+}
+
+/** mongod's checks of `create`'s capped options. */
+function checkCappedOptions(options: Document): void {
+  if (options.capped !== true) return;
+  const size = options.size as unknown;
+  if (size === undefined) {
+    throw new CommandError('InvalidOptions', "the 'size' field is required when 'capped' is true");
+  }
+  if (typeof size !== 'number' && !(typeof size === 'object' && size !== null)) {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'size' is the wrong type, expected a number",
+    );
+  }
+  if (Number(size) <= 0) {
+    throw new CommandError('BadValue', 'capped collection size must be greater than zero');
+  }
 }
 
 function validateId(id: unknown): void {

@@ -3,6 +3,7 @@ import { Query, update as applyOperators, updateOne as applyPipeline } from 'min
 import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
 import { isPlainObject, valueKey } from './bson-value';
+import { formatValue } from './collection-index';
 import { cloneDocument, setPath, type StoredDocument } from './document-path';
 
 export type UpdateSpec = Document | Document[];
@@ -58,6 +59,8 @@ export function applyUpdate(
   if (!options.inserting && usesPositional(operators)) {
     resolvePositional(next, operators, options.query);
   }
+  checkPathsViable(next, operators);
+  pullDocumentConditions(next, operators);
   if (Object.keys(operators).length > 0) {
     try {
       if (canApplyDirectly(operators)) {
@@ -166,6 +169,118 @@ function resolvePositional(doc: StoredDocument, operators: Document, query: Docu
       resolved[parts.join('.')] = value;
     }
     operators[operator] = resolved;
+  }
+}
+
+/**
+ * `$pull: { arr: { b: 1 } }` (a condition without operators) is a query on each element that
+ * only embedded documents can match; mingo also removed scalars from such arrays (its filter
+ * `{ b: 1 }` tested on the number 1 says true). These conditions are applied here, on paths
+ * that reach the array through embedded documents; the rest of `$pull` stays with mingo.
+ */
+function pullDocumentConditions(doc: StoredDocument, operators: Document): void {
+  const pull = operators.$pull as unknown;
+  if (!isPlainObject(pull)) return;
+  const remaining: Document = {};
+  // Paths other operators write: an overlap is left to mingo, which refuses it as mongod does.
+  const otherPaths = Object.entries(operators)
+    .filter(([operator, fields]) => operator !== '$pull' && isPlainObject(fields))
+    .flatMap(([, fields]) => Object.keys(fields as Document));
+  for (const [path, condition] of Object.entries(pull)) {
+    const overlaps = otherPaths.some(
+      (other) => other === path || other.startsWith(`${path}.`) || path.startsWith(`${other}.`),
+    );
+    const isDocumentCondition =
+      !overlaps &&
+      isPlainObject(condition) &&
+      Object.keys(condition).length > 0 &&
+      !Object.keys(condition).some((key) => key.startsWith('$'));
+    const parts = path.split('.');
+    const parent = isDocumentCondition ? embeddedParent(doc, parts) : undefined;
+    if (!parent) {
+      remaining[path] = condition;
+      continue;
+    }
+    const array = parent[parts[parts.length - 1]];
+    if (array === undefined) continue;
+    if (!Array.isArray(array)) {
+      throw new CommandError('BadValue', 'Cannot apply $pull to a non-array value');
+    }
+    let query: Query;
+    try {
+      query = new Query(condition as Document, {});
+    } catch (error) {
+      throw new CommandError('BadValue', (error as Error).message);
+    }
+    parent[parts[parts.length - 1]] = array.filter(
+      (element) => !(isPlainObject(element) && query.test(element)),
+    );
+  }
+  if (Object.keys(remaining).length > 0) operators.$pull = remaining;
+  else delete operators.$pull;
+}
+
+/** The embedded document holding the last segment of `parts`, through plain objects only. */
+function embeddedParent(doc: StoredDocument, parts: string[]): Record<string, unknown> | undefined {
+  let value: unknown = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (part.startsWith('$') || !isPlainObject(value)) return undefined;
+    value = value[part];
+  }
+  return isPlainObject(value) ? value : undefined;
+}
+
+/** Operators that create the fields of their paths when missing. */
+const CREATING_OPERATORS = [
+  '$set',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$push',
+  '$addToSet',
+  '$currentDate',
+];
+
+/**
+ * mongod refuses to create a field inside an array or a scalar: `$set: { 'arr.x': 1 }` on
+ * `{ arr: [...] }` fails with PathNotViable (28) rather than doing nothing, which is what
+ * mingo did. Numeric segments into arrays and `$[...]` paths (resolved per element) are fine.
+ */
+function checkPathsViable(doc: StoredDocument, operators: Document): void {
+  const paths: string[] = [];
+  for (const operator of CREATING_OPERATORS) {
+    const fields = operators[operator] as unknown;
+    if (isPlainObject(fields)) paths.push(...Object.keys(fields));
+  }
+  const renames = operators.$rename as unknown;
+  if (isPlainObject(renames)) {
+    paths.push(...Object.values(renames).filter((to): to is string => typeof to === 'string'));
+  }
+  for (const path of paths) {
+    const parts = path.split('.');
+    let value: unknown = doc;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i];
+      if (part.startsWith('$[')) break;
+      const next: unknown = Array.isArray(value)
+        ? /^\d+$/.test(part)
+          ? value[Number(part)]
+          : undefined
+        : (value as Record<string, unknown>)[part];
+      if (next === undefined || next === null) break;
+      const child = parts[i + 1];
+      const viable = Array.isArray(next)
+        ? /^\d+$/.test(child) || child.startsWith('$[')
+        : isPlainObject(next);
+      if (!viable) {
+        throw new CommandError(
+          'PathNotViable',
+          `Cannot create field '${child}' in element {${part}: ${formatValue(next)}}`,
+        );
+      }
+      value = next;
+    }
   }
 }
 
