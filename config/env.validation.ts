@@ -35,6 +35,18 @@ export class EnvironmentVariables {
   @IsString()
   MONGODB_URI?: string;
 
+  /** Without MONGODB_URI: the directory that makes the embedded engine's data durable. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_MONGO_DATA_DIR?: string;
+
+  /** Without MONGODB_URI: run the embedded engine as a one-member replica set of this name (change streams). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_MONGO_REPLICA_SET?: string;
+
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -103,10 +115,15 @@ export class EnvironmentVariables {
   @IsString()
   PEER_HOSTS = '';
 
+  /** Comma-separated; each of at least 32 characters (checked in validateEnv). */
   @IsOptional()
   @IsString()
-  @MinLength(16)
   PEER_SECRET?: string;
+
+  /** Comma-separated origins (`scheme://host[:port]`) under which peers reach this instance. */
+  @IsOptional()
+  @IsString()
+  PEER_SELF = '';
 
   @Transform(toInt)
   @IsInt()
@@ -163,6 +180,14 @@ function describe(errors: ValidationError[]): string {
     .join('\n  ');
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Validates and types `process.env`; throws with every offending variable named. */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
@@ -178,6 +203,23 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     problems.push(
       'SESSION_ABSOLUTE_TIMEOUT_SECONDS must not be shorter than SESSION_IDLE_TIMEOUT_SECONDS',
     );
+  }
+  const peerSecrets = (env.PEER_SECRET ?? '').split(',').map((x) => x.trim());
+  if (env.PEER_SECRET !== undefined && peerSecrets.some((x) => x.length < 32)) {
+    problems.push('PEER_SECRET: every comma-separated secret needs at least 32 characters');
+  }
+  for (const [name, value] of [
+    ['PEER_SELF', env.PEER_SELF],
+    ['PEER_HOSTS', env.PEER_HOSTS],
+  ] as const) {
+    for (const entry of (value ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (!isHttpUrl(entry)) {
+        problems.push(`${name}: ${JSON.stringify(entry)} is not an http(s) origin`);
+      }
+    }
   }
   if (env.NODE_ENV === 'production') {
     const secret = env.JWT_SECRET ?? '';

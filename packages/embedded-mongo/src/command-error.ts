@@ -32,6 +32,13 @@ export const ErrorCode = {
   InvalidPipelineOperator: 168,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,
+  // Change streams and the journal.
+  Unauthorized: 13,
+  WriteConcernFailed: 64,
+  InvalidResumeToken: 260,
+  ChangeStreamHistoryLost: 286,
+  /** "The $changeStream stage is only supported on replica sets". */
+  Location40573: 40573,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

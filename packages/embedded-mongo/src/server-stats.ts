@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
  */
 export class ServerStats {
   readonly startedAt = Date.now();
+  /** Whether data outlives the process (a data directory), as mongod's `persistent` says. */
+  persistent = false;
   readonly connections = { current: 0, totalCreated: 0 };
   readonly network = { bytesIn: 0, bytesOut: 0, numRequests: 0 };
   /**
@@ -51,8 +53,6 @@ export class ServerStats {
 export interface ServerIdentity {
   version: string;
   storageEngine: string;
-  /** Whether data outlives the process (a data directory), as mongod's `persistent` says. */
-  persistent: boolean;
 }
 
 /** mongod's `serverStatus` reply, with the sections the engine can fill honestly. */
@@ -85,7 +85,7 @@ export function serverStatusReply(stats: ServerStats, identity: ServerIdentity):
     storageEngine: {
       name: identity.storageEngine,
       supportsCommittedReads: false,
-      persistent: identity.persistent,
+      persistent: stats.persistent,
     },
     ok: 1,
   };

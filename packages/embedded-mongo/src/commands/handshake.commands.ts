@@ -54,7 +54,6 @@ export const handshakeCommands: Record<string, CommandHandler> = {
     serverStatusReply(context.stats, {
       version: SERVER_VERSION,
       storageEngine: 'embedded-memory',
-      persistent: false,
     }),
   endSessions: ok,
   whatsmyuri: () => ({ you: '127.0.0.1', ok: 1 }),

@@ -116,7 +116,13 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
     outcome.before = doc;
     outcome.after = doc;
     if (valueKey(next) === valueKey(doc)) continue;
-    collection.replace(doc, next, statement.options);
+    // Change streams tell a replacement document from an operator or pipeline update.
+    collection.replace(
+      doc,
+      next,
+      isOperatorUpdate(update) || Array.isArray(update) ? 'update' : 'replace',
+      statement.options,
+    );
     outcome.after = next;
     outcome.modified++;
   }

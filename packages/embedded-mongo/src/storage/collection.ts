@@ -10,6 +10,7 @@ import {
 } from './collection-index';
 import type { StoredDocument } from './document-path';
 import { DocumentValidator, type ValidationOptions } from './document-validation';
+import type { StorageListener } from './storage-events';
 
 export const ID_INDEX_NAME = '_id_';
 export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
@@ -26,7 +27,10 @@ const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
  * before it changes anything, so a failed write leaves no trace.
  */
 export class Collection {
-  readonly uuid = new UUID();
+  /** Assigned anew on creation; restored from disk when the engine recovers its data. */
+  uuid = new UUID();
+  /** Told of every change after it is made (the journal and change streams listen). */
+  listener?: StorageListener;
   private readonly documents = new Map<string, StoredDocument>();
   private readonly secondary: CollectionIndex[] = [];
   private validator?: DocumentValidator;
@@ -36,17 +40,22 @@ export class Collection {
   constructor(
     readonly dbName: string,
     readonly name: string,
-    readonly options: Document = {},
+    public options: Document = {},
   ) {
     checkCappedOptions(options);
     this.validator = DocumentValidator.fromOptions(options);
   }
 
+  /** Replaces the collection's options (collMod), journaled like any other change. */
+  setOptions(options: Document): void {
+    this.validator = DocumentValidator.fromOptions(options);
+    this.options = options;
+    this.listener?.({ op: 'setOptions', db: this.dbName, coll: this.name, options });
+  }
+
   /** collMod: replaces the validation options it is given, keeping the others. */
   modifyValidation(changes: ValidationOptions): void {
-    const next = { ...this.options, ...changes };
-    this.validator = DocumentValidator.fromOptions(next);
-    Object.assign(this.options, changes);
+    this.setOptions({ ...this.options, ...changes });
   }
 
   get ns(): string {
@@ -86,6 +95,7 @@ export class Collection {
     this.checkUnique(stored, idKey);
     this.documents.set(idKey, stored);
     for (const index of this.secondary) index.add(stored, idKey);
+    this.listener?.({ op: 'insert', db: this.dbName, coll: this.name, doc: stored });
     if (this.options.capped === true) this.evictCapped(size);
     return stored;
   }
@@ -104,7 +114,12 @@ export class Collection {
   }
 
   /** Replaces a stored document by its new version; `_id` is immutable, so the key stays. */
-  replace(previous: StoredDocument, next: StoredDocument, options: WriteOptions = {}): void {
+  replace(
+    previous: StoredDocument,
+    next: StoredDocument,
+    kind: 'update' | 'replace' = 'update',
+    options: WriteOptions = {},
+  ): void {
     const idKey = valueKey(previous._id);
     const size = checkSize(next, 'update');
     if (!options.bypassValidation) this.validator?.check(this.ns, next, previous);
@@ -121,13 +136,23 @@ export class Collection {
     if (this.options.capped === true) {
       this.cappedBytes += size - calculateObjectSize(previous);
     }
+    this.listener?.({
+      op: 'replace',
+      db: this.dbName,
+      coll: this.name,
+      before: previous,
+      doc: next,
+      kind,
+    });
   }
 
   remove(doc: StoredDocument): void {
     const idKey = valueKey(doc._id);
-    if (!this.documents.delete(idKey)) return;
-    if (this.options.capped === true) this.cappedBytes -= calculateObjectSize(doc);
-    for (const index of this.secondary) index.remove(doc, idKey);
+    const stored = this.documents.get(idKey);
+    if (!stored || !this.documents.delete(idKey)) return;
+    if (this.options.capped === true) this.cappedBytes -= calculateObjectSize(stored);
+    for (const index of this.secondary) index.remove(stored, idKey);
+    this.listener?.({ op: 'delete', db: this.dbName, coll: this.name, before: stored });
   }
 
   /**
@@ -234,6 +259,7 @@ export class Collection {
       index.add(doc, idKey);
     }
     this.secondary.push(index);
+    this.listener?.({ op: 'createIndex', db: this.dbName, coll: this.name, spec: normalized });
     return 'created';
   }
 
@@ -243,10 +269,12 @@ export class Collection {
       throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
     }
     this.secondary.splice(position, 1);
+    this.listener?.({ op: 'dropIndex', db: this.dbName, coll: this.name, name });
   }
 
   dropAllIndexes(): void {
     this.secondary.length = 0;
+    this.listener?.({ op: 'dropAllIndexes', db: this.dbName, coll: this.name });
   }
 
   private checkUnique(doc: StoredDocument, idKey: string): void {
