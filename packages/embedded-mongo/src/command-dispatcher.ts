@@ -51,7 +51,7 @@ export class CommandDispatcher {
   execute(rawCommand: Document, dbName: string, connectionId: number): Document {
     const commandName = Object.keys(rawCommand)[0];
     try {
-      const handler = commandName === undefined ? undefined : handlers[commandName];
+      let handler = commandName === undefined ? undefined : handlers[commandName];
       if (!handler || !Object.prototype.hasOwnProperty.call(handlers, commandName)) {
         throw new CommandError('CommandNotFound', `no such command: '${commandName ?? ''}'`);
       }
@@ -62,9 +62,15 @@ export class CommandDispatcher {
         );
       }
       this.stats.countCommand(commandName, rawCommand);
-      const command: Document = {};
+      let command: Document = {};
       for (const [key, value] of Object.entries(rawCommand)) {
         if (!GENERIC_FIELDS.includes(key)) command[key] = value;
+      }
+      // The legacy spelling of an aggregation's explain: `{ aggregate, pipeline, explain: true }`.
+      if (commandName === 'aggregate' && command.explain === true) {
+        const { explain: _explain, ...inner } = command;
+        command = { explain: inner, verbosity: 'queryPlanner' };
+        handler = handlers.explain;
       }
       const context: CommandContext = {
         storage: this.storage,

@@ -22,6 +22,7 @@ export const ErrorCode = {
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
   InvalidLength: 277,
+  NoQueryExecutionPlans: 291,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   /** mongod's name for an unknown field of a command it parses strictly (collMod). */

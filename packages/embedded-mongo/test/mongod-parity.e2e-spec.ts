@@ -281,4 +281,38 @@ describe('mongod parity through the official driver', () => {
       });
     });
   });
+
+  describe('text, geo, hashed and wildcard indexes (not built by the engine)', () => {
+    it('refuses them at index creation with CannotCreateIndex, and unknown types as mongod does', async () => {
+      for (const key of [{ body: 'text' }, { loc: '2dsphere' }, { h: 'hashed' }, { '$**': 1 }]) {
+        await expect(items.createIndex(key as never)).rejects.toMatchObject({ code: 67 });
+      }
+      await expect(items.createIndex({ a: 'sideways' } as never)).rejects.toMatchObject({
+        code: 67,
+        message: "Unknown index plugin 'sideways'",
+      });
+    });
+
+    it('answers $text and $near as mongod does on a collection without those indexes', async () => {
+      await items.insertOne({ body: 'hello', loc: { type: 'Point', coordinates: [0, 0] } });
+      await expect(items.find({ $text: { $search: 'hello' } }).toArray()).rejects.toMatchObject({
+        code: 27,
+      });
+      await expect(
+        items
+          .find({ loc: { $near: { $geometry: { type: 'Point', coordinates: [0, 0] } } } })
+          .toArray(),
+      ).rejects.toMatchObject({ code: 291 });
+    });
+
+    it('explains an aggregation sent in the legacy form (explain: true)', async () => {
+      await items.insertOne({ a: 1 });
+      const reply = await driver.db.command({
+        aggregate: items.collectionName,
+        pipeline: [{ $match: { a: 1 } }],
+        explain: true,
+      });
+      expect(reply.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
+    });
+  });
 });

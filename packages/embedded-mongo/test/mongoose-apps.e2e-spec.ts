@@ -217,6 +217,17 @@ describe('Mongoose apps on the engine', () => {
       });
     });
   });
+
+  it('refuses a text index and $text with mongod’s codes, so the app learns at start-up', async () => {
+    const schema = new Schema({ body: String }, { autoIndex: false });
+    schema.index({ body: 'text' });
+    const Article = connection.model('SearchableArticle', schema);
+    await expect(Article.createIndexes()).rejects.toMatchObject({ code: 67 });
+    await Article.create({ body: 'hello world' });
+    await expect(Article.find({ $text: { $search: 'hello' } })).rejects.toMatchObject({
+      code: 27,
+    });
+  });
 });
 
 interface ExplainReply {

@@ -135,9 +135,6 @@ const aggregate: CommandHandler = (command, context) => {
       "BSON field 'aggregate.pipeline' is the wrong type, expected array",
     );
   }
-  if (command.explain === true) {
-    throw new CommandError('IllegalOperation', 'explain is not supported by the embedded engine');
-  }
   const cursorOptions = optionalDocument(command, 'cursor');
   if (!cursorOptions) {
     throw new CommandError(

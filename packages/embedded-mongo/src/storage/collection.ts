@@ -350,14 +350,22 @@ function validateIndexKey(key: Record<string, unknown>): void {
     throw new CommandError('CannotCreateIndex', 'Index keys cannot be an empty field.');
   }
   for (const [field, direction] of fields) {
-    if (typeof direction !== 'number' || direction === 0) {
+    if (typeof direction === 'string' && !KNOWN_INDEX_TYPES.includes(direction)) {
+      // What mongod answers for a type it does not know either.
+      throw new CommandError('CannotCreateIndex', `Unknown index plugin '${direction}'`);
+    }
+    // text, 2dsphere, 2d and hashed are real mongod index types the engine does not build; a
+    // wildcard index (`$**`) is too. See the engine README for why they are refused.
+    if (typeof direction !== 'number' || direction === 0 || field.split('.').includes('$**')) {
       throw new CommandError(
         'CannotCreateIndex',
-        `Index type '${String(direction)}' on field '${field}' is not supported by the embedded engine`,
+        `Index type '${String(direction)}' on field '${field}' is not supported by the embedded engine (text, 2dsphere, 2d, hashed and wildcard indexes are not implemented)`,
       );
     }
   }
 }
+
+const KNOWN_INDEX_TYPES = ['text', '2dsphere', '2d', 'hashed', 'geoHaystack', 'columnstore'];
 
 /**
  * The values a filter pins `field` to by equality (`{ f: v }`, `{ f: { $eq: v } }`,

@@ -22,6 +22,10 @@ export function rewriteFilter(filter: Document): Document {
     if (key === '$where') {
       throw new CommandError('BadValue', 'no globalScriptEngine in $where parsing');
     }
+    // The engine builds no text index, so it answers as mongod does on a collection without one.
+    if (key === '$text') {
+      throw new CommandError('IndexNotFound', 'text index required for $text query');
+    }
     if (LOGICAL.includes(key) && Array.isArray(condition)) {
       const clauses = condition.map((clause: unknown) =>
         isPlainObject(clause) ? rewriteFilter(clause) : clause,
@@ -31,6 +35,7 @@ export function rewriteFilter(filter: Document): Document {
       continue;
     }
     if (!key.startsWith('$')) {
+      refuseGeoNear(condition);
       const rewritten = rewriteCondition(key, condition);
       if (rewritten) {
         changed = true;
@@ -44,6 +49,16 @@ export function rewriteFilter(filter: Document): Document {
   if (extra.length === 0) return out;
   if (out.$and === undefined) return { ...out, $and: extra };
   return { $and: [out, ...extra] };
+}
+
+/** `$near`/`$nearSphere` need a geo index, which the engine does not build: mongod's error without one. */
+function refuseGeoNear(condition: unknown): void {
+  if (isPlainObject(condition) && ('$near' in condition || '$nearSphere' in condition)) {
+    throw new CommandError(
+      'NoQueryExecutionPlans',
+      'error processing query: planner returned error :: caused by :: unable to find index for $geoNear query',
+    );
+  }
 }
 
 /** The clauses replacing `{ field: condition }` when it holds a non-empty `$all`. */
