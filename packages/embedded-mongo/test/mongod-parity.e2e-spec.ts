@@ -315,4 +315,37 @@ describe('mongod parity through the official driver', () => {
       expect(reply.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
     });
   });
+
+  describe('__proto__ as an ordinary field name', () => {
+    const doc = (json: string) => JSON.parse(json) as never;
+
+    it('stores, finds and updates a __proto__ field as mongod does', async () => {
+      await items.insertOne(doc('{"_id":1,"__proto__":{"x":1}}'));
+      await items.insertOne(doc('{"_id":2,"a":1}'));
+      const ids = async (filter: string) =>
+        (await items.find(doc(filter)).toArray()).map((found) => found._id);
+      expect(await ids('{"__proto__.x":1}')).toEqual([1]);
+      expect(await ids('{"__proto__":{"$exists":true}}')).toEqual([1]);
+      expect(await ids('{"__proto__":5}')).toEqual([]);
+      await items.updateOne(doc('{"_id":1}'), doc('{"$set":{"__proto__.y":2}}'));
+      const stored = await items.findOne({ _id: 1 as never });
+      expect(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value).toEqual({ x: 1, y: 2 });
+    });
+
+    it('never pollutes the engine process’s Object.prototype (upsert seeded from a __proto__ path)', async () => {
+      await items.updateOne(
+        doc('{"__proto__.polluted":"yes"}'),
+        { $set: { a: 1 } },
+        { upsert: true },
+      );
+      await items.updateOne({ a: 1 }, doc('{"$set":{"__proto__.polluted2":"yes"}}'));
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).polluted2).toBeUndefined();
+      const stored = await items.findOne({ a: 1 });
+      expect(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value).toEqual({
+        polluted: 'yes',
+        polluted2: 'yes',
+      });
+    });
+  });
 });

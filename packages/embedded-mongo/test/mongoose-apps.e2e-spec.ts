@@ -228,6 +228,19 @@ describe('Mongoose apps on the engine', () => {
       code: 27,
     });
   });
+
+  it('queries and updates a __proto__ key inside a Mixed field as an ordinary field', async () => {
+    const Bucket = connection.model('ProtoBucket', new Schema({ data: Schema.Types.Mixed }));
+    await Bucket.collection.insertOne(JSON.parse('{"data":{"__proto__":{"x":1}}}') as never);
+    const filter = JSON.parse('{"data.__proto__.x":1}') as Record<string, unknown>;
+    expect(await Bucket.countDocuments(filter)).toBe(1);
+    expect(await Bucket.countDocuments(JSON.parse('{"data.__proto__.x":2}') as object)).toBe(0);
+    await Bucket.updateOne(filter, JSON.parse('{"$set":{"data.__proto__.y":2}}') as object);
+    const [stored] = await Bucket.find().lean();
+    const data = stored.data as unknown as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toEqual({ x: 1, y: 2 });
+    expect(({} as Record<string, unknown>).y).toBeUndefined();
+  });
 });
 
 interface ExplainReply {

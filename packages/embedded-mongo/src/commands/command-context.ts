@@ -7,6 +7,7 @@ import { decidedBy, type Collection } from '../storage/collection';
 import type { StoredDocument } from '../storage/document-path';
 import type { EngineStorage } from '../storage/engine-storage';
 import { rewriteFilter } from '../storage/filter-rewrite';
+import { aliasProto, mentionsProto } from '../storage/proto-keys';
 import type { ServerStats } from '../server-stats';
 
 export interface CommandContext {
@@ -97,12 +98,16 @@ export function matchingDocuments(
   const { documents, exact, keysExamined } = collection.candidates(filter);
   if (stats) stats.keysExamined += keysExamined;
   const residual = exact ? {} : withoutIndexedId(filter);
-  const query = Object.keys(residual).length > 0 ? compileFilter(residual) : undefined;
+  const proto = mentionsProto(residual);
+  const query =
+    Object.keys(residual).length > 0
+      ? compileFilter(proto ? aliasProto(residual) : residual)
+      : undefined;
   const out: StoredDocument[] = [];
   try {
     for (const doc of documents) {
       if (stats) stats.docsExamined++;
-      if (query && !query.test(doc)) continue;
+      if (query && !query.test(proto ? aliasProto(doc) : doc)) continue;
       out.push(doc);
       if (out.length >= max) break;
     }

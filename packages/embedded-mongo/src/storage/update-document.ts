@@ -4,6 +4,7 @@ import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
 import { isPlainObject, valueKey } from './bson-value';
 import { formatValue } from './collection-index';
+import { aliasProto, mentionsProto, unaliasProto } from './proto-keys';
 import { cloneDocument, setPath, type StoredDocument } from './document-path';
 
 export type UpdateSpec = Document | Document[];
@@ -31,6 +32,14 @@ export function applyUpdate(
   update: UpdateSpec,
   options: ApplyUpdateOptions,
 ): StoredDocument {
+  if (mentionsProto(update)) {
+    const aliased = applyUpdate(aliasProto(doc), aliasProto(update), {
+      ...options,
+      query: aliasProto(options.query),
+      arrayFilters: options.arrayFilters && aliasProto(options.arrayFilters),
+    });
+    return unaliasProto(aliased);
+  }
   if (Array.isArray(update)) return applyPipelineUpdate(doc, update);
   if (!isOperatorUpdate(update)) return applyReplacement(doc, update);
   const operators: Document = { ...update };
