@@ -1,7 +1,11 @@
 import type { Document } from 'bson';
 import { CommandError } from './command-error';
 import { adminCommands } from './commands/admin.commands';
-import type { CommandContext, CommandHandler } from './commands/command-context';
+import {
+  SessionRegistry,
+  type CommandContext,
+  type CommandHandler,
+} from './commands/command-context';
 import { explainCommands } from './commands/explain.commands';
 import { handshakeCommands } from './commands/handshake.commands';
 import { readCommands } from './commands/read.commands';
@@ -41,6 +45,8 @@ const handlers: Record<string, CommandHandler> = {
 };
 
 export class CommandDispatcher {
+  private readonly sessions = new SessionRegistry();
+
   constructor(
     private readonly storage: EngineStorage,
     private readonly cursors: CursorRegistry,
@@ -51,6 +57,7 @@ export class CommandDispatcher {
   execute(rawCommand: Document, dbName: string, connectionId: number): Document {
     const commandName = Object.keys(rawCommand)[0];
     try {
+      if (rawCommand.lsid !== undefined) this.sessions.touch(rawCommand.lsid);
       let handler = commandName === undefined ? undefined : handlers[commandName];
       if (!handler || !Object.prototype.hasOwnProperty.call(handlers, commandName)) {
         throw new CommandError('CommandNotFound', `no such command: '${commandName ?? ''}'`);
@@ -78,6 +85,7 @@ export class CommandDispatcher {
         connectionId,
         dbName,
         stats: this.stats,
+        sessions: this.sessions,
       };
       return handler(command, context);
     } catch (error) {

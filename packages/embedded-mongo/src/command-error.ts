@@ -5,11 +5,13 @@ export const ErrorCode = {
   InternalError: 1,
   BadValue: 2,
   FailedToParse: 9,
+  Overflow: 15,
   TypeMismatch: 14,
-  PathNotViable: 28,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
+  PathNotViable: 28,
   ConflictingUpdateOperators: 40,
+  DollarPrefixedFieldName: 52,
   IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
@@ -18,6 +20,8 @@ export const ErrorCode = {
   InvalidOptions: 72,
   InvalidNamespace: 73,
   DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
@@ -25,7 +29,7 @@ export const ErrorCode = {
   NoQueryExecutionPlans: 291,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
-  /** mongod's name for an unknown field of a command it parses strictly (collMod). */
+  /** mongod's name for an unknown field in a command (its IDL parser). */
   Location40415: 40415,
   /** mongod's names for a pipeline stage with several fields, and an unknown stage. */
   Location40323: 40323,

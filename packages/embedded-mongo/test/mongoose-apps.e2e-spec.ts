@@ -29,7 +29,7 @@ describe('Mongoose apps on the engine', () => {
     const parentSchema = new Schema<{ children: Child[] }>({ children: [childSchema] });
     const Parent = (): Model<{ children: Child[] }> =>
       (connection.models.Parent as Model<{ children: Child[] }> | undefined) ??
-      connection.model('Parent', parentSchema);
+      (connection.model('Parent', parentSchema) as unknown as Model<{ children: Child[] }>);
 
     it('updates a subdocument with timestamps ($set children.$.name and children.$.updatedAt)', async () => {
       const parent = await Parent().create({ children: [{ name: 'a' }, { name: 'b' }] });
@@ -203,9 +203,14 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('$pull of a document condition leaves scalars in place', async () => {
-      const Bag = connection.model('Bag', new Schema({ things: [Schema.Types.Mixed] }));
-      const bag = await Bag.create({ things: [1, { kind: 'x' }, { kind: 'x', n: 2 }, 'x'] });
-      await Bag.updateOne({ _id: bag._id }, { $pull: { things: { kind: 'x' } } });
+      const Bag = connection.model(
+        'Bag',
+        new Schema<{ things: unknown[] }>({ things: [Schema.Types.Mixed] }),
+      );
+      const bag = await Bag.create({
+        things: [1, { kind: 'x' }, { kind: 'x', n: 2 }, 'x'] as unknown[],
+      });
+      await Bag.updateOne({ _id: bag._id }, { $pull: { things: { kind: 'x' } } } as never);
       expect((await Bag.findById(bag._id).lean())?.things).toEqual([1, 'x']);
     });
 

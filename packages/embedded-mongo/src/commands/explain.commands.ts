@@ -237,7 +237,7 @@ function explainQuery(
   if (input.run) {
     const stats: ScanStats = { keysExamined: 0, docsExamined: 0 };
     const started = performance.now();
-    matchingDocuments(input.collection, filter, Number.POSITIVE_INFINITY, stats);
+    matchingDocuments(input.collection, filter, Number.POSITIVE_INFINITY, {}, stats);
     const nReturned = execute();
     report.executionStats = executionStats(
       nReturned,

@@ -11,9 +11,11 @@ import {
 } from '../storage/update-document';
 import {
   collectionName,
+  filterOptions,
   matchingDocuments,
   optionalDocument,
   type CommandHandler,
+  type FilterOptions,
 } from './command-context';
 import { project } from './read.commands';
 
@@ -54,6 +56,17 @@ function writeOptions(command: Document): WriteOptions {
   return { bypassValidation: command.bypassDocumentValidation === true };
 }
 
+/** Views are read-only, as on mongod. */
+function writable(collection: Collection): Collection {
+  if (typeof collection.options.viewOn === 'string') {
+    throw new CommandError(
+      'CommandNotSupportedOnView',
+      `Namespace ${collection.ns} is a view, not a collection`,
+    );
+  }
+  return collection;
+}
+
 function withWriteErrors(reply: Document, writeErrors: Document[]): Document {
   return writeErrors.length > 0 ? { ...reply, writeErrors } : reply;
 }
@@ -61,7 +74,7 @@ function withWriteErrors(reply: Document, writeErrors: Document[]): Document {
 const insert: CommandHandler = (command, context) => {
   const name = collectionName(command, 'insert');
   const documents = statementList(command, 'documents');
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
   const options = writeOptions(command);
   let n = 0;
   const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
@@ -87,7 +100,8 @@ interface UpdateStatement {
   upsert: boolean;
   arrayFilters?: Document[];
   sort?: Document;
-  options: WriteOptions;
+  options: FilterOptions;
+  writeOptions: WriteOptions;
 }
 
 function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
@@ -106,13 +120,21 @@ function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
 
 /** One update statement; each document it touches is checked and written without yielding. */
 function updateDocuments(collection: Collection, statement: UpdateStatement): UpdateOutcome {
-  const { query, update, multi, upsert, arrayFilters } = statement;
+  const { query, update, multi, upsert, arrayFilters, options } = statement;
+  const { variables } = options;
   const sort = parseSortSpec(statement.sort);
-  let targets = matchingDocuments(collection, query, multi || sort.length > 0 ? undefined : 1);
-  if (!multi && sort.length > 0) targets = sortDocuments(targets, sort).slice(0, 1);
+  let targets = matchingDocuments(
+    collection,
+    query,
+    multi || sort.length > 0 ? undefined : 1,
+    options,
+  );
+  if (!multi && sort.length > 0) {
+    targets = sortDocuments(targets, sort, options.collation).slice(0, 1);
+  }
   const outcome: UpdateOutcome = { matched: targets.length, modified: 0 };
   for (const doc of targets) {
-    const next = applyUpdate(doc, update, { query, arrayFilters });
+    const next = applyUpdate(doc, update, { query, arrayFilters, variables });
     outcome.before = doc;
     outcome.after = doc;
     if (valueKey(next) === valueKey(doc)) continue;
@@ -121,7 +143,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
       doc,
       next,
       isOperatorUpdate(update) || Array.isArray(update) ? 'update' : 'replace',
-      statement.options,
+      statement.writeOptions,
     );
     outcome.after = next;
     outcome.modified++;
@@ -129,8 +151,8 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
   if (targets.length === 0 && upsert) {
     const seed = upsertSeed(query, update);
     const inserted = collection.insert(
-      applyUpdate(seed, update, { query, arrayFilters, inserting: true }),
-      statement.options,
+      applyUpdate(seed, update, { query, arrayFilters, variables, inserting: true }),
+      statement.writeOptions,
     );
     outcome.upsertedId = inserted._id;
     outcome.after = inserted;
@@ -141,7 +163,15 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
 const update: CommandHandler = (command, context) => {
   const name = collectionName(command, 'update');
   const statements = statementList(command, 'updates');
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  // `sort` in an update statement is new in MongoDB 8.0; the engine answers as the 7.0 it reports.
+  if (statements.some((statement) => statement.sort !== undefined)) {
+    throw new CommandError(
+      'Location40415',
+      "BSON field 'update.updates.sort' is an unknown field.",
+    );
+  }
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
+  const { variables } = filterOptions(command);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -153,8 +183,8 @@ const update: CommandHandler = (command, context) => {
       multi,
       upsert: statement.upsert === true,
       arrayFilters: statement.arrayFilters as Document[] | undefined,
-      sort: statement.sort as Document | undefined,
-      options: writeOptions(command),
+      options: { ...filterOptions(statement), variables },
+      writeOptions: writeOptions(command),
     });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -172,7 +202,9 @@ const update: CommandHandler = (command, context) => {
 const deleteCommand: CommandHandler = (command, context) => {
   const name = collectionName(command, 'delete');
   const statements = statementList(command, 'deletes');
-  const collection = context.storage.get(context.dbName, name);
+  const existing = context.storage.get(context.dbName, name);
+  const collection = existing && writable(existing);
+  const { variables } = filterOptions(command);
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const limit = Number(statement.limit ?? 0);
@@ -180,7 +212,8 @@ const deleteCommand: CommandHandler = (command, context) => {
       throw new CommandError('FailedToParse', 'The limit field in delete objects must be 0 or 1');
     }
     const query = (statement.q as Document | undefined) ?? {};
-    for (const doc of matchingDocuments(collection, query, limit === 1 ? 1 : undefined)) {
+    const options = { ...filterOptions(statement), variables };
+    for (const doc of matchingDocuments(collection, query, limit === 1 ? 1 : undefined, options)) {
       collection?.remove(doc);
       n++;
     }
@@ -193,10 +226,11 @@ const findAndModify: CommandHandler = (command, context) => {
   const query = optionalDocument(command, 'query') ?? {};
   const fields = optionalDocument(command, 'fields');
   const returnNew = command.new === true;
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
+  const options = filterOptions(command);
   const respond = (value: StoredDocument | undefined, lastErrorObject: Document): Document => ({
     lastErrorObject,
-    value: value ? project([value], fields)[0] : null,
+    value: value ? (project([value], fields, query, options)[0] ?? null) : null,
     ok: 1,
   });
 
@@ -205,8 +239,8 @@ const findAndModify: CommandHandler = (command, context) => {
       throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
     }
     const sort = parseSortSpec(optionalDocument(command, 'sort'));
-    const matches = matchingDocuments(collection, query, sort.length > 0 ? undefined : 1);
-    const doc = sortDocuments(matches, sort)[0];
+    const matches = matchingDocuments(collection, query, sort.length > 0 ? undefined : 1, options);
+    const doc = sortDocuments(matches, sort, options.collation)[0];
     if (doc) collection.remove(doc);
     return respond(doc, { n: doc ? 1 : 0 });
   }
@@ -220,7 +254,8 @@ const findAndModify: CommandHandler = (command, context) => {
     upsert: command.upsert === true,
     arrayFilters: command.arrayFilters as Document[] | undefined,
     sort: optionalDocument(command, 'sort'),
-    options: writeOptions(command),
+    options,
+    writeOptions: writeOptions(command),
   });
   if (outcome.upsertedId !== undefined) {
     return respond(returnNew ? outcome.after : undefined, {
