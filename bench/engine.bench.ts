@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MongoClient, type Collection } from 'mongodb';
@@ -143,6 +143,7 @@ async function runOperation(
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = Number(loadavg()[0].toFixed(2));
   const { uri, child } = await startEngineProcess();
   const ceilingServer = await startCeilingProcess();
   const client = await MongoClient.connect(uri, { maxPoolSize: CONCURRENCY });
@@ -200,6 +201,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+    // A shared machine: the ratios, measured side by side, matter more than absolute figures.
+    loadAverageAtStart: loadAtStart,
     runs: RUNS,
     opsPerRun: OPS_PER_RUN,
     concurrency: CONCURRENCY,
