@@ -1,10 +1,10 @@
 import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
-import type { AuthConfig } from '../../config';
 import { ApiException } from '../common/api.exception';
+import { resolveSessionOptions } from './session-module.options';
 import { TokenService } from './token.service';
 
-const config = { jwtSecret: 'default-secret', accessTokenTtlSeconds: 900 } as AuthConfig;
+const config = resolveSessionOptions({ secrets: 'default-secret', accessTokenTtlSeconds: 900 });
 const nowS = 1_900_000_000;
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -17,7 +17,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('TokenService', () => {
-  const tokens = new TokenService(new JwtService(), config, {});
+  const tokens = new TokenService(new JwtService(), config);
 
   it('signs HS256 access tokens with sub, sid, typ and the given iat, verified against a clock', () => {
     const token = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
@@ -66,17 +66,20 @@ describe('TokenService', () => {
   });
 
   it('takes the secret from getTokenSecret when configured', async () => {
-    const custom = new TokenService(new JwtService(), config, {
-      getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
-    });
+    const custom = new TokenService(
+      new JwtService(),
+      resolveSessionOptions({
+        getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
+      }),
+    );
     const req = { headers: { 'x-tenant': 'a' } } as unknown as Request;
-    expect(await custom.secretFor(req)).toBe('t-a');
-    expect(await tokens.secretFor(req)).toBe('default-secret');
+    expect(await custom.secretsFor(req)).toEqual(['t-a']);
+    expect(await tokens.secretsFor(req)).toEqual(['default-secret']);
   });
 
   it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
     const jwt = new JwtService();
-    const own = new TokenService(jwt, config, {});
+    const own = new TokenService(jwt, config);
     const verify = jest.spyOn(jwt, 'verify');
     const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
@@ -95,5 +98,21 @@ describe('TokenService', () => {
     for (let i = 0; i < 2; i++) {
       expect(codeOf(() => own.verifyAccess(tampered, 'k', nowS * 1000))).toBe('TOKEN_INVALID');
     }
+  });
+
+  it('signs with the first secret and verifies with any of the list (rotation)', () => {
+    const own = new TokenService(new JwtService(), config);
+    const old = own.signAccess({ sub: 'u1', sid: 's1' }, 'old', nowS);
+    const current = own.signAccess({ sub: 'u1', sid: 's1' }, 'new', nowS);
+    expect(own.verifyAccess(old, ['new', 'old'], nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(own.verifyAccess(current, ['new', 'old'], nowS * 1000)).toEqual({
+      sub: 'u1',
+      sid: 's1',
+    });
+    // Once the old secret is dropped from the list, its tokens stop verifying, remembered or not.
+    expect(codeOf(() => own.verifyAccess(old, ['new'], nowS * 1000))).toBe('TOKEN_INVALID');
+    expect(codeOf(() => own.verifyAccess(old, ['new', 'other'], nowS * 1000))).toBe(
+      'TOKEN_INVALID',
+    );
   });
 });

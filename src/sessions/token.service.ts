@@ -10,10 +10,9 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { authConfig, AuthConfig } from '../../config';
 import { unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
-import { SESSION_MODULE_OPTIONS, SessionModuleOptions } from './session-module.options';
+import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 
 export interface AccessClaims {
   sub: string;
@@ -48,19 +47,16 @@ export class TokenService {
 
   constructor(
     private readonly jwt: JwtService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
-    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
+    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
   get accessTokenTtlSeconds(): number {
-    return this.config.accessTokenTtlSeconds;
+    return this.settings.accessTokenTtlSeconds;
   }
 
-  /** The secret for this request: the `getTokenSecret` hook, else JWT_SECRET. */
-  secretFor(request: Request): string | Promise<string> {
-    return this.options.getTokenSecret
-      ? this.options.getTokenSecret(request)
-      : this.config.jwtSecret;
+  /** The secrets for this request (the `getTokenSecret` option, else `secrets`): the first signs. */
+  secretsFor(request: Request): readonly string[] | Promise<readonly string[]> {
+    return this.settings.secretsFor(request);
   }
 
   signAccess(claims: AccessClaims, secret: string, issuedAtSeconds: number): string {
@@ -70,7 +66,7 @@ export class TokenService {
         // jsonwebtoken takes a KeyObject; @nestjs/jwt's types only name string | Buffer.
         secret: this.keysFor(secret).signing as unknown as string,
         algorithm: 'HS256',
-        expiresIn: this.config.accessTokenTtlSeconds,
+        expiresIn: this.settings.accessTokenTtlSeconds,
       },
     );
   }
@@ -80,35 +76,43 @@ export class TokenService {
    * A token already verified under the same secret is not verified again (HMAC, base64 and JSON
    * on every request of every client): only its expiry is checked, the same way.
    */
-  verifyAccess(token: string, secret: string, nowMs: number): AccessClaims {
+  verifyAccess(token: string, secrets: string | readonly string[], nowMs: number): AccessClaims {
+    const candidates = typeof secrets === 'string' ? [secrets] : secrets;
     const nowS = Math.floor(nowMs / 1000);
     const known = this.verified.get(token);
-    if (known !== undefined && known.secret === secret) {
+    if (known !== undefined && candidates.includes(known.secret)) {
       if (nowS < known.exp) return known.claims;
       this.verified.delete(token);
       throw invalidToken();
     }
-    let payload: Record<string, unknown>;
+    for (const secret of candidates) {
+      const payload = this.verifyWith(token, secret, nowS);
+      if (payload === null) continue;
+      const { sub, sid, typ, exp } = payload;
+      if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
+        throw invalidToken();
+      }
+      const claims: AccessClaims = Object.freeze({ sub, sid });
+      // Only tokens that expire are remembered (ours always do); the map is bounded like `keys`.
+      if (typeof exp === 'number') {
+        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+        this.verified.set(token, { secret, claims, exp });
+      }
+      return claims;
+    }
+    throw invalidToken();
+  }
+
+  private verifyWith(token: string, secret: string, nowS: number): Record<string, unknown> | null {
     try {
-      payload = this.jwt.verify<Record<string, unknown>>(token, {
+      return this.jwt.verify<Record<string, unknown>>(token, {
         secret: this.keysFor(secret).signing as unknown as string,
         algorithms: ['HS256'],
         clockTimestamp: nowS,
       });
     } catch {
-      throw invalidToken();
+      return null;
     }
-    const { sub, sid, typ, exp } = payload;
-    if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
-      throw invalidToken();
-    }
-    const claims: AccessClaims = Object.freeze({ sub, sid });
-    // Only tokens that expire are remembered (ours always do); the map is bounded like `keys`.
-    if (typeof exp === 'number') {
-      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-      this.verified.set(token, { secret, claims, exp });
-    }
-    return claims;
   }
 
   newRefreshToken(): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { authConfig, AuthConfig } from '../../config';
+import { SESSION_SETTINGS, type SessionSettings } from '../sessions/session-module.options';
 import { conflict } from '../common/api.exception';
 import type { AuthUser } from '../sessions/session-context';
 import { PasswordService } from './password.service';
@@ -24,13 +24,13 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly passwords: PasswordService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
-  /** Creates the bootstrap admin from ADMIN_USERNAME/ADMIN_PASSWORD unless that user exists. */
+  /** Creates the `initialAdmin` of the options unless a user of that name exists. */
   async onApplicationBootstrap(): Promise<void> {
-    const { adminUsername, adminPassword } = this.config;
-    if (!adminUsername || !adminPassword) return;
+    if (!this.settings.initialAdmin) return;
+    const { username: adminUsername, password: adminPassword } = this.settings.initialAdmin;
     const passwordHash = await this.passwords.hash(adminPassword);
     // One upsert: several instances starting together create the admin once and never
     // overwrite an existing user's password or roles.
