@@ -244,6 +244,42 @@ async function main(): Promise<void> {
   const outDir = join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'engine.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'engine.md'), markdown(report, results));
+}
+
+/** bench/results/engine.md: the committed copy of the figures (the JSON is not committed). */
+function markdown(
+  report: Record<string, unknown>,
+  results: Record<string, Record<Operation, number>>,
+): string {
+  const sizes = Object.keys(results);
+  const lines = [
+    '# Embedded engine throughput (`npm run bench:engine`)',
+    '',
+    `${String(report.date)}, Node ${String(report.node)}, ${String(report.cpus)}, 1-minute load average ${String(report.loadAverageAtStart)} at the start.`,
+    `Driver ops/s, median of ${RUNS} runs of ${OPS_PER_RUN} operations with ${CONCURRENCY} in flight; the engine and the ceiling server each in their own process.`,
+    '',
+    `| operation | ${sizes.map((size) => `${Number(size).toLocaleString('en-US')} docs`).join(' | ')} |`,
+    `| --- | ${sizes.map(() => '---').join(' | ')} |`,
+    ...OPERATIONS.map((op) => `| ${op} | ${sizes.map((size) => results[size][op]).join(' | ')} |`),
+  ];
+  const ceiling = report.ceiling as { opsPerSecond: number; runs: number[] } | undefined;
+  const goal = report.goal as
+    { name: string; target: string; actual: string; met: boolean } | undefined;
+  if (ceiling && goal) {
+    const ratios = report.findOneByIdToCeiling as Record<string, number>;
+    lines.push(
+      '',
+      `Ceiling: the same driver's findOne against a canned-reply wire server (bench/lib/canned-wire-server.ts): ${ceiling.opsPerSecond} ops/s (runs: ${ceiling.runs.join(', ')}), measured in turns with the engine's runs.`,
+      '',
+      '| findOne by _id / ceiling | ratio |',
+      '| --- | --- |',
+      ...sizes.map((size) => `| ${Number(size).toLocaleString('en-US')} docs | ${ratios[size]}× |`),
+      '',
+      `Goal: ${goal.name}: ${goal.target}; measured ${goal.actual}: ${goal.met ? 'met' : 'NOT met'}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 main().catch((error: unknown) => {
