@@ -4,7 +4,7 @@ import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../../config';
-import type { AuthContext } from '../sessions/session-context';
+import type { AuthContext } from '../sessions';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 

@@ -1,14 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
-import { SESSION_SETTINGS, type SessionSettings } from '../sessions/session-module.options';
+import { USERS_OPTIONS, type UsersOptions } from './users.options';
 
 /** argon2id hashing with the configured cost; verification of unknown users costs the same. */
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private dummyHash: string;
 
-  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {}
+  constructor(@Inject(USERS_OPTIONS) private readonly settings: UsersOptions) {}
 
   async onModuleInit(): Promise<void> {
     // Verified against when the user does not exist, so that "no such user" takes as long as
