@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-local';
@@ -16,12 +16,13 @@ let instances = 0;
  * Registered in passport under a name of its own per module instance (see LoginGuard, which
  * picks it through AuthModuleOptions.defaultStrategy): under one shared name, the last app
  * created in a process (tests, peers, a host with two apps) would log users in against its
- * own database for every app. Unregistered when the app closes.
+ * own database for every app. Unregistered last when the app closes, after requests in
+ * flight (a login among them) have been answered.
  */
 @Injectable()
 export class LocalStrategy
   extends PassportStrategy(Strategy, SHARED_NAME)
-  implements OnModuleDestroy
+  implements OnApplicationShutdown
 {
   readonly registeredAs = `nest-sessions-local-${++instances}`;
 
@@ -38,7 +39,7 @@ export class LocalStrategy
     return user;
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     passport.unuse(this.registeredAs);
   }
 }
