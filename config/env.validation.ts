@@ -221,6 +221,12 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
       }
     }
   }
+  if (env.NODE_ENV === 'production' && env.TRUST_PROXY.trim().toLowerCase() === 'true') {
+    problems.push(
+      'TRUST_PROXY=true: every client could choose its own IP (and rate-limit key) with X-Forwarded-For; ' +
+        "in production give the number of proxy hops (e.g. 1) or the proxies' addresses or subnets (e.g. 10.0.0.0/8,loopback)",
+    );
+  }
   if (env.NODE_ENV === 'production') {
     const secret = env.JWT_SECRET ?? '';
     if (secret.length < 32 || PLACEHOLDER_SECRETS.has(secret.toLowerCase())) {

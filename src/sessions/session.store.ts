@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { FilterQuery, Model, Types } from 'mongoose';
+import { QueryFilter, Model, Types } from 'mongoose';
 import { EndReason, REFRESH_HISTORY_LENGTH, Session, SessionState } from './schemas/session.schema';
 import { SessionCache } from './session-cache';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
@@ -185,7 +185,7 @@ export class SessionStore {
             refreshHistory: { $each: [hash], $position: 0, $slice: REFRESH_HISTORY_LENGTH },
           },
         },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean<SessionLean>();
     if (doc) this.cache.invalidate(String(doc._id));
@@ -216,7 +216,7 @@ export class SessionStore {
               ...(groups ? { groups } : {}),
             },
           },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean<SessionLean>();
     } finally {
@@ -264,7 +264,7 @@ export class SessionStore {
     const idle = this.settings.idleTimeoutSeconds;
     const eff = effectiveState(doc, now, idle);
     if (!eff.needsWrite) return { doc, eff };
-    const deadline: FilterQuery<Session> =
+    const deadline: QueryFilter<Session> =
       eff.endReason === 'absolute_timeout'
         ? absoluteTimeoutFilter(now)
         : idleTimeoutFilter(now, idle);
@@ -272,7 +272,7 @@ export class SessionStore {
       .findOneAndUpdate(
         { _id: doc._id, ...deadline },
         { $set: { state: 'expired', endReason: eff.endReason, expiredAt: eff.expiredAt } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean<SessionLean>();
     this.cache.invalidate(String(doc._id));
@@ -317,7 +317,11 @@ export class SessionStore {
   /** Sets the label of one of the user's sessions; null when it is not theirs. */
   async setLabel(userId: string, sessionId: string, label: string | null) {
     const doc = await this.model
-      .findOneAndUpdate({ _id: sessionId, userId }, { $set: { label } }, { new: true })
+      .findOneAndUpdate(
+        { _id: sessionId, userId },
+        { $set: { label } },
+        { returnDocument: 'after' },
+      )
       .lean<SessionLean>();
     // The cached context carries the label (GET /sessions/current shows it).
     this.cache.invalidate(sessionId);
@@ -370,7 +374,7 @@ export class SessionStore {
 
   /** Expires one live session of the user, or all of them, as `admin`; how many. */
   async expireByAdmin(userId: Types.ObjectId, sessionId: string | undefined, now: Date) {
-    const filter: FilterQuery<Session> = { userId, ...this.liveFilter(now) };
+    const filter: QueryFilter<Session> = { userId, ...this.liveFilter(now) };
     if (sessionId) filter._id = new Types.ObjectId(sessionId);
     const res = await this.model.updateMany(filter, {
       $set: { state: 'expired', expiredAt: now, endReason: 'admin' },
@@ -457,9 +461,15 @@ export class SessionStore {
     const idleMs = this.settings.idleTimeoutSeconds * 1000;
     const [abs, idl] = await Promise.all([
       absolute.length
-        ? this.model.updateMany({ _id: { $in: absolute }, ...absoluteTimeoutFilter(now) }, [
-            { $set: { state: 'expired', endReason: 'absolute_timeout', expiredAt: '$expiresAt' } },
-          ])
+        ? this.model.updateMany(
+            { _id: { $in: absolute }, ...absoluteTimeoutFilter(now) },
+            [
+              {
+                $set: { state: 'expired', endReason: 'absolute_timeout', expiredAt: '$expiresAt' },
+              },
+            ],
+            { updatePipeline: true },
+          )
         : undefined,
       idle.length
         ? this.model.updateMany(
@@ -476,6 +486,7 @@ export class SessionStore {
                 },
               },
             ],
+            { updatePipeline: true },
           )
         : undefined,
     ]);
@@ -504,7 +515,7 @@ export class SessionStore {
   // ------------------------------------------------------------------------------ helpers
 
   /** Expired or ended sessions whose `expiredAt` is older than the retention period. */
-  retiredFilter(now: Date): FilterQuery<Session> {
+  retiredFilter(now: Date): QueryFilter<Session> {
     return {
       state: { $in: ['expired', 'ended'] },
       expiredAt: { $lte: new Date(now.getTime() - this.settings.retentionSeconds * 1000) },
@@ -512,7 +523,7 @@ export class SessionStore {
   }
 
   /** Sessions an admin may make active again: not signed out, not revoked, not past expiresAt. */
-  private revivableFilter(now: Date): FilterQuery<Session> {
+  private revivableFilter(now: Date): QueryFilter<Session> {
     return {
       state: { $in: ['active', 'expired'] },
       endReason: { $in: REVIVABLE_END_REASONS },
@@ -525,7 +536,7 @@ export class SessionStore {
    * (newer than every "keep", and after the invalidation), so a stream of logins cannot keep
    * them going forever.
    */
-  private liveCreatedBy(now: Date): FilterQuery<Session> {
+  private liveCreatedBy(now: Date): QueryFilter<Session> {
     return { ...this.liveFilter(now), createdAt: { $lte: now } };
   }
 
@@ -534,7 +545,7 @@ export class SessionStore {
    * drops them from the cache; how many changed.
    */
   private async endActive(
-    filter: FilterQuery<Session>,
+    filter: QueryFilter<Session>,
     reason: EndReason,
     state: Exclude<SessionState, 'active'>,
   ): Promise<number> {

@@ -1,5 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthGuard, IAuthModuleOptions } from '@nestjs/passport';
+import { AuthGuard } from '@nestjs/passport';
+
 import type { Request } from 'express';
 import { LoginDto } from '../dto/login.dto';
 import type { AuthContext, AuthUser } from '../session-context';
@@ -26,7 +27,8 @@ export class LoginGuard extends AuthGuard() {
     return (await super.canActivate(context)) as boolean;
   }
 
-  override getAuthenticateOptions(): IAuthModuleOptions {
+  /** `property` is where AuthGuard puts handleRequest's result: `{ user }` on `request.auth`. */
+  override getAuthenticateOptions(): { session: false; property: string } {
     return { session: false, property: 'auth' };
   }
 
