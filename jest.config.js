@@ -1,7 +1,8 @@
 /**
  * One run covers unit specs beside the code and e2e specs under test/.
  *
- * The packages listed here are published as ES modules only; test/support/esm-to-cjs.transform.js
+ * The packages listed here are published as ES modules only (@sparticuz/chromium: the browser
+ * tests' Chromium, test/support/browser.ts); test/support/esm-to-cjs.transform.js
  * explains why Jest (unlike the built app) needs them compiled to CommonJS.
  */
 const ESM_ONLY_PACKAGES = [
@@ -12,6 +13,7 @@ const ESM_ONLY_PACKAGES = [
   '@tokenizer',
   '@borewit',
   'uint8array-extras',
+  '@sparticuz/chromium',
 ];
 
 module.exports = {
