@@ -2,7 +2,13 @@ import { PasswordService } from './password.service';
 
 describe('PasswordService', () => {
   const config = {
-    passwordHashing: { memoryCostKib: 1024, timeCost: 1, parallelism: 1 },
+    passwordHashing: {
+      memoryCostKib: 1024,
+      timeCost: 1,
+      parallelism: 1,
+      concurrency: 4,
+      queue: 64,
+    },
     initialAdmin: null,
   };
   const passwords = new PasswordService(config);
