@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   HttpCode,
+  Inject,
   HttpStatus,
   Post,
   Req,
@@ -24,6 +25,7 @@ import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
+import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
 import { ReauthDto } from './dto/reauth.dto';
@@ -31,15 +33,28 @@ import { RefreshDto } from './dto/refresh.dto';
 import { TokenResponse } from './dto/token-response.dto';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
 import { LoginGuard } from './guards/login.guard';
+import { runWaterfall } from './hooks';
+import { OwnSessionsService } from './own-sessions.service';
 import type { AuthenticatedRequest, AuthUser } from './session-context';
-import { SessionsService } from './sessions.service';
+import {
+  SESSION_SETTINGS,
+  SessionSettings,
+  UpsertSessionErrorContext,
+} from './session-module.options';
+import { IssueContext, SessionsService } from './sessions.service';
+import { TokenService } from './token.service';
 
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly own: OwnSessionsService,
+    private readonly tokens: TokenService,
+    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+  ) {}
 
   @Public()
   @Post('login')
@@ -56,8 +71,12 @@ export class AuthController {
     ErrorCode.GROUP_FORBIDDEN,
     ErrorCode.RATE_LIMITED,
   )
-  login(@Req() request: Request, @Body() body: LoginDto): Promise<TokenResponse> {
-    return this.sessions.login(request.user as AuthUser, body, request);
+  login(
+    @Req() request: Request,
+    @CurrentUser() user: AuthUser,
+    @Body() body: LoginDto,
+  ): Promise<TokenResponse> {
+    return this.issue(request, 'login', (client) => this.sessions.login(user, body, client));
   }
 
   @Public()
@@ -77,7 +96,9 @@ export class AuthController {
     ErrorCode.SESSION_ENDED,
   )
   refresh(@Req() request: Request, @Body() body: RefreshDto): Promise<TokenResponse> {
-    return this.sessions.refresh(body.refreshToken, request);
+    return this.issue(request, 'refresh', (client) =>
+      this.sessions.refresh(body.refreshToken, client),
+    );
   }
 
   @Post('reauth')
@@ -96,7 +117,9 @@ export class AuthController {
     ErrorCode.RATE_LIMITED,
   )
   reauth(@Req() request: AuthenticatedRequest, @Body() body: ReauthDto): Promise<TokenResponse> {
-    return this.sessions.reauth(request.auth, body, request);
+    return this.issue(request, 'reauth', (client) =>
+      this.sessions.reauth(request.auth, body, client),
+    );
   }
 
   @Post('logout')
@@ -106,6 +129,29 @@ export class AuthController {
   @ApiOperation({ summary: 'End the current session (endReason: logout)' })
   @ApiNoContentResponse()
   async logout(@CurrentSession('id') sessionId: string): Promise<void> {
-    await this.sessions.logout(sessionId);
+    await this.own.logout(sessionId);
+  }
+
+  /**
+   * The request's facts for the service (client address, signing secret), and the hooks around
+   * it: a failed session write goes through `onUpsertSessionError`, the answer through
+   * `onRefreshTokens`.
+   */
+  private async issue(
+    request: Request,
+    operation: UpsertSessionErrorContext['operation'],
+    run: (client: IssueContext) => Promise<TokenResponse>,
+  ): Promise<TokenResponse> {
+    const { ip, userAgent } = this.settings.connectionInfo(request);
+    const [secret] = await this.tokens.secretsFor(request);
+    const hooks = this.settings.hooks;
+    const body = await run({
+      secret,
+      ip,
+      userAgent,
+      onWriteError: (error) =>
+        runWaterfall(hooks.onUpsertSessionError, error, { operation, request }),
+    });
+    return runWaterfall(hooks.onRefreshTokens, body, request);
   }
 }

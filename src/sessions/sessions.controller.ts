@@ -33,7 +33,7 @@ import { CurrentSessionView, EndedCount, UpdateSessionDto } from './dto/update-s
 import type { AuthUser, SessionContext } from './session-context';
 import { assertSessionData, mergeSessionData, SessionDataObject } from './session-data';
 import { SessionView } from './session.view';
-import { SessionsService } from './sessions.service';
+import { OwnSessionsService } from './own-sessions.service';
 
 const DATA_SCHEMA = {
   type: 'object',
@@ -49,7 +49,7 @@ const DATA_SCHEMA = {
 @UseFilters(AllExceptionsFilter)
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(private readonly sessions: OwnSessionsService) {}
 
   @Get()
   @ApiOperation({ summary: "List the caller's sessions, newest first" })
@@ -60,7 +60,7 @@ export class SessionsController {
     @CurrentSession('id') sessionId: string,
     @Query() query: ListSessionsQuery,
   ): Promise<SessionView[]> {
-    return this.sessions.listOwn(userId, query.state, sessionId);
+    return this.sessions.list(userId, query.state, sessionId);
   }
 
   @Delete()
@@ -131,7 +131,7 @@ export class SessionsController {
     @CurrentSession() session: SessionContext,
     @Param() params: SessionIdParams,
   ): Promise<SessionView> {
-    return this.sessions.viewOwn(userId, params.id, session);
+    return this.sessions.viewOne(userId, params.id, session);
   }
 
   @Patch(':id')
@@ -144,8 +144,7 @@ export class SessionsController {
     @Param() params: SessionIdParams,
     @Body() body: UpdateSessionDto,
   ): Promise<SessionView> {
-    const doc = await this.sessions.labelOwn(userId, params.id, body.label);
-    return this.sessions.view(doc, sessionId);
+    return this.sessions.label(userId, params.id, body.label, sessionId);
   }
 
   @Delete(':id')
@@ -154,6 +153,6 @@ export class SessionsController {
   @ApiNoContentResponse()
   @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async end(@CurrentUser('id') userId: string, @Param() params: SessionIdParams): Promise<void> {
-    await this.sessions.endOwn(userId, params.id);
+    await this.sessions.end(userId, params.id);
   }
 }

@@ -11,6 +11,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { unauthorized } from '../common/api.exception';
+import { BoundedCache } from '../common/bounded-cache';
 import { ErrorCode } from '../common/error-codes';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 
@@ -21,8 +22,14 @@ export interface AccessClaims {
 
 /** Caching KeyObjects per secret is the point (docs/security.md: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
+const KEY_TTL_MS = 60 * 60 * 1000;
 /** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
 const MAX_VERIFIED_TOKENS = 10_000;
+
+interface Keys {
+  signing: KeyObject;
+  rotation: Buffer;
+}
 
 interface VerifiedToken {
   secret: string;
@@ -42,13 +49,23 @@ const invalidToken = () =>
  */
 @Injectable()
 export class TokenService {
-  private readonly keys = new Map<string, { signing: KeyObject; rotation: Buffer }>();
-  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly keys = new BoundedCache<string, Keys>({
+    max: MAX_CACHED_KEYS,
+    ttlMs: KEY_TTL_MS,
+  });
+  private readonly verified: BoundedCache<string, VerifiedToken>;
 
   constructor(
     private readonly jwt: JwtService,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
-  ) {}
+  ) {
+    // A remembered token is dropped at the latest when a token issued now would have expired.
+    this.verified = new BoundedCache({
+      max: MAX_VERIFIED_TOKENS,
+      ttlMs: settings.accessTokenTtlSeconds * 1000,
+      clock: settings.clock,
+    });
+  }
 
   get accessTokenTtlSeconds(): number {
     return this.settings.accessTokenTtlSeconds;
@@ -93,11 +110,8 @@ export class TokenService {
         throw invalidToken();
       }
       const claims: AccessClaims = Object.freeze({ sub, sid });
-      // Only tokens that expire are remembered (ours always do); the map is bounded like `keys`.
-      if (typeof exp === 'number') {
-        if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-        this.verified.set(token, { secret, claims, exp });
-      }
+      // Only tokens that expire are remembered (ours always do).
+      if (typeof exp === 'number') this.verified.set(token, { secret, claims, exp });
       return claims;
     }
     throw invalidToken();
@@ -137,10 +151,9 @@ export class TokenService {
     return x.length === y.length && timingSafeEqual(x, y);
   }
 
-  private keysFor(secret: string) {
+  private keysFor(secret: string): Keys {
     let keys = this.keys.get(secret);
     if (!keys) {
-      if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
       keys = {
         signing: createSecretKey(Buffer.from(secret, 'utf8')),
         rotation: Buffer.from(

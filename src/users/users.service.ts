@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { SESSION_SETTINGS, type SessionSettings } from '../sessions/session-module.options';
+import { USERS_OPTIONS, type UsersOptions } from './users.options';
 import { conflict } from '../common/api.exception';
-import type { AuthUser } from '../sessions/session-context';
 import { PasswordService } from './password.service';
 import { User } from './schemas/user.schema';
-import { toUserView } from './user.view';
+import { type AuthUser, toUserView } from './user.view';
 
 export interface CreateUserInput {
   username: string;
@@ -24,7 +23,7 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly passwords: PasswordService,
-    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+    @Inject(USERS_OPTIONS) private readonly settings: UsersOptions,
   ) {}
 
   /** Creates the `initialAdmin` of the options unless a user of that name exists. */
@@ -89,6 +88,12 @@ export class UsersService implements OnApplicationBootstrap {
   async findById(userId: string): Promise<AuthUser | null> {
     const user = await this.users.findById(userId).lean<User & { _id: Types.ObjectId }>();
     return user ? toUserView(user) : null;
+  }
+
+  /** The id of the user of this name, or null; a covered query (admin actions by username). */
+  async idOf(username: string): Promise<Types.ObjectId | null> {
+    const user = await this.users.findOne({ username }, { _id: 1 }).lean<{ _id: Types.ObjectId }>();
+    return user?._id ?? null;
   }
 
   async findByUsername(username: string): Promise<AuthUser | null> {

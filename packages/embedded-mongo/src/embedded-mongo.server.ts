@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ScramServer, type EngineCredentials } from './auth/scram-sha-256';
 import { ChangeStreams } from './change-streams/change-streams';
 import { CommandDispatcher } from './command-dispatcher';
 import { CommandError } from './command-error';
@@ -7,6 +8,7 @@ import { CommandRunner } from './command-runner';
 import { DurableStore } from './durability/durable-store';
 import { MAX_MESSAGE_SIZE_BYTES } from './commands/handshake.commands';
 import { CursorRegistry } from './cursor-registry';
+import type { ServerStats } from './server-stats';
 import { EngineStorage } from './storage/engine-storage';
 import { DEFAULT_TTL_MONITOR_INTERVAL_MS, startTtlMonitor } from './ttl-monitor';
 import {
@@ -39,6 +41,11 @@ export interface EmbeddedMongoOptions {
   journalCompactBytes?: number;
   /** Report as a one-member replica set of this name, which enables change streams. */
   replicaSet?: string;
+  /**
+   * Require SCRAM-SHA-256 authentication as this user (any database as authSource). Needed to
+   * listen on a non-loopback address.
+   */
+  auth?: EngineCredentials;
 }
 
 export interface EmbeddedMongo {
@@ -69,10 +76,12 @@ class Connection {
     private readonly socket: Socket,
     private readonly id: number,
     private readonly runner: CommandRunner,
+    private readonly stats: ServerStats,
     private readonly logger: EmbeddedMongoLogger,
     private readonly nextRequestId: () => number,
   ) {
     socket.setNoDelay(true);
+    socket.on('close', () => runner.connectionClosed(id));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A client that vanishes mid-request is routine; the socket is simply gone.
     socket.on('error', () => socket.destroy());
@@ -80,6 +89,7 @@ class Connection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
+    this.stats.network.bytesIn += chunk.length;
     try {
       for (const message of this.framer.push(chunk)) {
         if (this.closed) return;
@@ -92,7 +102,13 @@ class Connection {
     }
   }
 
+  private write(reply: Buffer): void {
+    this.stats.network.bytesOut += reply.length;
+    this.socket.write(reply);
+  }
+
   private answer(request: WireRequest): void {
+    this.stats.network.numRequests++;
     const responseTo = request.header.requestId;
     if (request.kind === 'query') {
       const [dbName] = request.fullCollectionName.split('.');
@@ -118,14 +134,14 @@ class Connection {
     reply: Document | Promise<Document>,
   ): void {
     if (!this.waiting && !(reply instanceof Promise)) {
-      this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, reply));
+      this.write(encodeReply(encode, this.nextRequestId(), responseTo, reply));
       return;
     }
     const sent = (this.waiting ?? Promise.resolve())
       .then(() => reply)
       .then((ready) => {
         if (!this.closed && !this.socket.destroyed) {
-          this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, ready));
+          this.write(encodeReply(encode, this.nextRequestId(), responseTo, ready));
         }
       });
     this.waiting = sent;
@@ -177,15 +193,14 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * The engine has no authentication: anyone who can reach its port can read and change every
- * document. So it listens on loopback addresses only.
+ * Without credentials anyone who can reach the port can read and change every document, so an
+ * engine without `auth` listens on loopback addresses only.
  */
-export function checkBindAddress(host: string): void {
-  if (!isLoopbackHost(host)) {
+export function checkBindAddress(host: string, authenticated = false): void {
+  if (!authenticated && !isLoopbackHost(host)) {
     throw new Error(
-      `refusing to listen on ${host}: the embedded engine has no authentication, so it only ` +
-        'binds to loopback addresses (127.0.0.1, ::1, localhost); use a real MongoDB server with ' +
-        'authentication to serve other machines',
+      `refusing to listen on ${host} without authentication: without the auth option (CLI: --auth) ` +
+        'the embedded engine only binds to loopback addresses (127.0.0.1, ::1, localhost)',
     );
   }
 }
@@ -196,7 +211,8 @@ export async function startEmbeddedMongo(
 ): Promise<EmbeddedMongo> {
   const logger = options.logger ?? consoleLogger;
   const host = options.host ?? '127.0.0.1';
-  checkBindAddress(host);
+  checkBindAddress(host, options.auth !== undefined);
+  const scram = options.auth ? new ScramServer(options.auth) : undefined;
   const storage = new EngineStorage();
   const cursors = new CursorRegistry();
   const dispatcher = new CommandDispatcher(storage, cursors);
@@ -212,11 +228,18 @@ export async function startEmbeddedMongo(
 
   // The member's own address is known once the port is bound, before any client connects.
   const replicaSet = options.replicaSet ? { name: options.replicaSet, me: '' } : undefined;
-  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet);
+  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet, scram);
+  const { stats } = dispatcher;
+  stats.persistent = store !== undefined;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, ++connectionCount, runner, logger, nextRequestId);
+    stats.connections.current++;
+    stats.connections.totalCreated++;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      stats.connections.current--;
+    });
+    new Connection(socket, ++connectionCount, runner, stats, logger, nextRequestId);
   });
 
   try {
