@@ -1,23 +1,12 @@
-import mongoose, { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { startTestDatabase, type TestDatabase } from './support/database';
+import { Schema, type Model, type Types } from 'mongoose';
+import { useMongooseConnection } from './support/mongoose';
 
 /**
  * What ordinary Mongoose apps send, each case one that Mongoose's own test suite found the
  * engine answering differently from mongod (issue 16).
  */
 describe('Mongoose apps on the engine', () => {
-  let database: TestDatabase;
-  let connection: Connection;
-
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    connection = await mongoose.createConnection(database.uri).asPromise();
-  });
-
-  afterAll(async () => {
-    await connection.close();
-    await database.stop();
-  });
+  const mongo = useMongooseConnection();
 
   describe('two positional updates to one array element', () => {
     interface Child {
@@ -28,8 +17,8 @@ describe('Mongoose apps on the engine', () => {
     const childSchema = new Schema<Child>({ name: String }, { timestamps: true });
     const parentSchema = new Schema<{ children: Child[] }>({ children: [childSchema] });
     const Parent = (): Model<{ children: Child[] }> =>
-      (connection.models.Parent as Model<{ children: Child[] }> | undefined) ??
-      (connection.model('Parent', parentSchema) as unknown as Model<{ children: Child[] }>);
+      (mongo.connection.models.Parent as Model<{ children: Child[] }> | undefined) ??
+      (mongo.connection.model('Parent', parentSchema) as unknown as Model<{ children: Child[] }>);
 
     it('updates a subdocument with timestamps ($set children.$.name and children.$.updatedAt)', async () => {
       const parent = await Parent().create({ children: [{ name: 'a' }, { name: 'b' }] });
@@ -46,7 +35,7 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('applies $set comments.$.title with $addToSet comments.$.comments', async () => {
-      const Post = connection.model(
+      const Post = mongo.connection.model(
         'PostWithComments',
         new Schema({
           comments: [{ body: String, title: String, comments: [{ body: String }] }],
@@ -75,7 +64,7 @@ describe('Mongoose apps on the engine', () => {
 
   describe('serverStatus and explain', () => {
     it('answers serverStatus with the version, counters and connections (Mongoose test helpers read it)', async () => {
-      const admin = connection.db?.admin();
+      const admin = mongo.connection.db?.admin();
       const status = await admin?.serverStatus();
       expect(status).toMatchObject({ ok: 1, process: 'mongod', version: '7.0.0' });
       expect(status?.connections.current).toBeGreaterThanOrEqual(1);
@@ -85,7 +74,7 @@ describe('Mongoose apps on the engine', () => {
 
     it('explains a query through an index and a collection scan, and an aggregation', async () => {
       const schema = new Schema({ email: { type: String, index: true }, n: Number });
-      const Account = connection.model('ExplainedAccount', schema);
+      const Account = mongo.connection.model('ExplainedAccount', schema);
       await Account.init();
       await Account.create([
         { email: 'a@x.io', n: 1 },
@@ -121,7 +110,7 @@ describe('Mongoose apps on the engine', () => {
 
   describe('writes mongod refuses', () => {
     it('refuses a capped collection declared without a size', async () => {
-      const Capped = connection.model(
+      const Capped = mongo.connection.model(
         'CappedWithoutSize',
         new Schema({ n: Number }, { capped: { max: 10 } as never, autoCreate: false }),
       );
@@ -129,7 +118,7 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('refuses $set of a field through an array of subdocuments', async () => {
-      const List = connection.model('ListOfItems', new Schema({ items: [{ x: Number }] }));
+      const List = mongo.connection.model('ListOfItems', new Schema({ items: [{ x: Number }] }));
       const list = await List.create({ items: [{ x: 1 }, { x: 2 }] });
       await expect(
         List.updateOne({ _id: list._id }, { $set: { 'items.x': 3 } }),
@@ -138,7 +127,7 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('refuses a document over 16 MB with BSONObjectTooLarge', async () => {
-      const Blob = connection.model('BigBlob', new Schema({ body: String }));
+      const Blob = mongo.connection.model('BigBlob', new Schema({ body: String }));
       await expect(Blob.create({ body: 'x'.repeat(16 * 1024 * 1024) })).rejects.toMatchObject({
         code: 10334,
       });
@@ -146,7 +135,7 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('enforces a $jsonSchema validator, and collMod changes it', async () => {
-      await connection.createCollection('validated_people', {
+      await mongo.connection.createCollection('validated_people', {
         validator: {
           $jsonSchema: {
             bsonType: 'object',
@@ -155,7 +144,7 @@ describe('Mongoose apps on the engine', () => {
           },
         },
       });
-      const Person = connection.model(
+      const Person = mongo.connection.model(
         'ValidatedPerson',
         new Schema({ name: String, age: Number }),
         'validated_people',
@@ -165,7 +154,7 @@ describe('Mongoose apps on the engine', () => {
       await expect(Person.updateOne({ name: 'Ann' }, { age: -1 })).rejects.toMatchObject({
         code: 121,
       });
-      await connection.db?.command({ collMod: 'validated_people', validationAction: 'warn' });
+      await mongo.connection.db?.command({ collMod: 'validated_people', validationAction: 'warn' });
       await Person.create({ age: 5 });
       expect(await Person.countDocuments()).toBe(2);
     });
@@ -177,8 +166,8 @@ describe('Mongoose apps on the engine', () => {
       tags: string[];
     }
     const Tagged = (): Model<TaggedDoc> =>
-      (connection.models.Tagged as Model<TaggedDoc> | undefined) ??
-      connection.model<TaggedDoc>(
+      (mongo.connection.models.Tagged as Model<TaggedDoc> | undefined) ??
+      mongo.connection.model<TaggedDoc>(
         'Tagged',
         new Schema<TaggedDoc>({ tag: Schema.Types.Mixed, tags: [String] }),
       );
@@ -203,7 +192,7 @@ describe('Mongoose apps on the engine', () => {
     });
 
     it('$pull of a document condition leaves scalars in place', async () => {
-      const Bag = connection.model(
+      const Bag = mongo.connection.model(
         'Bag',
         new Schema<{ things: unknown[] }>({ things: [Schema.Types.Mixed] }),
       );
@@ -226,7 +215,7 @@ describe('Mongoose apps on the engine', () => {
   it('refuses a text index and $text with mongod’s codes, so the app learns at start-up', async () => {
     const schema = new Schema({ body: String }, { autoIndex: false });
     schema.index({ body: 'text' });
-    const Article = connection.model('SearchableArticle', schema);
+    const Article = mongo.connection.model('SearchableArticle', schema);
     await expect(Article.createIndexes()).rejects.toMatchObject({ code: 67 });
     await Article.create({ body: 'hello world' });
     await expect(Article.find({ $text: { $search: 'hello' } })).rejects.toMatchObject({
@@ -235,7 +224,7 @@ describe('Mongoose apps on the engine', () => {
   });
 
   it('queries and updates a __proto__ key inside a Mixed field as an ordinary field', async () => {
-    const Bucket = connection.model('ProtoBucket', new Schema({ data: Schema.Types.Mixed }));
+    const Bucket = mongo.connection.model('ProtoBucket', new Schema({ data: Schema.Types.Mixed }));
     await Bucket.collection.insertOne(JSON.parse('{"data":{"__proto__":{"x":1}}}') as never);
     const filter = JSON.parse('{"data.__proto__.x":1}') as Record<string, unknown>;
     expect(await Bucket.countDocuments(filter)).toBe(1);
