@@ -116,10 +116,13 @@ describe('Admin API (e2e)', () => {
             'username',
             'groups',
             'ip',
+            'lastSeenIp',
             'userAgent',
+            'device',
             'label',
             'createdAt',
             'lastSeenAt',
+            'authenticatedAt',
             'expiresAt',
             'expiredAt',
             'endReason',
@@ -169,7 +172,7 @@ describe('Admin API (e2e)', () => {
       );
       const text: string = res.text;
       expect(text.split('\r\n')[0]).toBe(
-        'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt',
+        'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt,lastSeenIp,authenticatedAt,deviceName,deviceBrowser,deviceOs,deviceType',
       );
       expect(text).toContain(
         `"'=HYPERLINK(""http://evil.example"",""click""), with ""quotes""\nand a newline"`,

@@ -37,8 +37,10 @@ describe('own sessions (e2e)', () => {
       expect(res.body.map((s: { current: boolean }) => s.current)).toEqual([false, true]);
       expect(Object.keys(res.body[0]).sort()).toEqual(
         [
+          'authenticatedAt',
           'createdAt',
           'current',
+          'device',
           'endReason',
           'expiredAt',
           'expiresAt',
@@ -47,6 +49,7 @@ describe('own sessions (e2e)', () => {
           'ip',
           'label',
           'lastSeenAt',
+          'lastSeenIp',
           'state',
           'userAgent',
           'userId',

@@ -48,6 +48,7 @@ export type {
   SessionContext,
 } from './session-context';
 export { toSessionView, SessionView } from './session.view';
+export { DeviceView, parseDevice } from './device';
 export type { SessionRecord } from './session.view';
 export {
   effectiveState,

@@ -22,7 +22,12 @@ export class SessionCheckService {
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
-  async authenticate(claims: AccessClaims, allowExpired: boolean): Promise<AuthContext> {
+  /** `ip`: the client's address, recorded as lastSeenIp when lastSeenAt is written. */
+  async authenticate(
+    claims: AccessClaims,
+    allowExpired: boolean,
+    ip?: string | null,
+  ): Promise<AuthContext> {
     const now = this.settings.clock.now();
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
@@ -30,14 +35,14 @@ export class SessionCheckService {
       if (eff.state === 'active') {
         // The common case, a session in steady use: nothing to write, nothing to await.
         if (!this.isStale(cached.session, now)) return cached;
-        const touched = await this.touch(cached, now);
+        const touched = await this.touch(cached, now, ip);
         if (touched) return touched;
       }
       this.cache.invalidate(claims.sid);
     }
     // Single flight: concurrent misses for one session share one load (and one lastSeenAt
     // write) instead of each reading it when its cache entry lapses under load.
-    const context = await this.cache.fetch(claims.sid, () => this.load(claims, now));
+    const context = await this.cache.fetch(claims.sid, () => this.load(claims, now, ip));
     if (context.user.id !== claims.sub) throw sessionGone();
     return this.admit(context, allowExpired);
   }
@@ -51,12 +56,12 @@ export class SessionCheckService {
   }
 
   /** The session as stored now, lastSeenAt brought up to date if it was stale. */
-  private async load(claims: AccessClaims, now: Date): Promise<AuthContext> {
+  private async load(claims: AccessClaims, now: Date, ip?: string | null): Promise<AuthContext> {
     const context = await this.read(claims, now);
     if (context.session.state !== 'active' || !this.isStale(context.session, now)) return context;
     // A touch that loses changed the session elsewhere (ended, expired, touched by another
     // instance): what is stored now is the answer.
-    return (await this.touch(context, now)) ?? this.read(claims, now);
+    return (await this.touch(context, now, ip)) ?? this.read(claims, now);
   }
 
   /** Reads the session (live or expired, never ended) and its user. */
@@ -87,12 +92,20 @@ export class SessionCheckService {
   }
 
   /** Writes lastSeenAt = now and caches the result; null when the write lost (see the store). */
-  private async touch(context: AuthContext, now: Date): Promise<AuthContext | null> {
+  private async touch(
+    context: AuthContext,
+    now: Date,
+    ip?: string | null,
+  ): Promise<AuthContext | null> {
     const staleBefore = new Date(now.getTime() - this.staleMs());
-    if (!(await this.store.touch(context.session.id, now, staleBefore))) return null;
+    if (!(await this.store.touch(context.session.id, now, staleBefore, ip))) return null;
     const touched: AuthContext = {
       user: context.user,
-      session: { ...context.session, lastSeenAt: now },
+      session: {
+        ...context.session,
+        lastSeenAt: now,
+        lastSeenIp: ip || context.session.lastSeenIp,
+      },
     };
     this.cache.set(context.session.id, touched);
     return touched;

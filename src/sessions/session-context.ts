@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { AuthUser } from '../users/user.view';
+import type { DeviceView } from './device';
 import type { EndReason, SessionState } from './schemas/session.schema';
 import type { EffectiveState } from './session-state';
 import type { SessionRecord } from './session.view';
@@ -21,8 +22,12 @@ export interface SessionContext {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /** The last password proof (login, reauth, password change): what @RequireRecentAuth reads. */
+  authenticatedAt: Date;
   ip: string | null;
+  lastSeenIp: string | null;
   userAgent: string | null;
+  device: DeviceView | null;
   label: string | null;
   expiredAt: Date | null;
   endReason: EndReason | null;
@@ -52,8 +57,11 @@ export function toSessionContext(
     createdAt: doc.createdAt,
     lastSeenAt: doc.lastSeenAt,
     expiresAt: doc.expiresAt,
+    authenticatedAt: doc.authenticatedAt ?? doc.createdAt,
     ip: doc.ip ?? null,
+    lastSeenIp: doc.lastSeenIp ?? null,
     userAgent: doc.userAgent ?? null,
+    device: doc.device ?? null,
     label: doc.label ?? null,
     expiredAt: eff.expiredAt ?? null,
     endReason: eff.endReason ?? null,

@@ -24,10 +24,13 @@ export type NewSession = Pick<
   | 'username'
   | 'groups'
   | 'ip'
+  | 'lastSeenIp'
   | 'userAgent'
+  | 'device'
   | 'label'
   | 'createdAt'
   | 'lastSeenAt'
+  | 'authenticatedAt'
   | 'expiresAt'
   | 'refreshHash'
 >;
@@ -43,6 +46,9 @@ export const REVIVABLE_END_REASONS: readonly (EndReason | null)[] = [
   'idle_timeout',
   'evicted',
 ];
+
+/** The `lastSeenIp` part of a write that records a use; nothing when the address is unknown. */
+const seenFrom = (ip: string | null | undefined) => (ip ? { lastSeenIp: ip } : {});
 
 /** A session's data as the data interceptor reads it. */
 export interface SessionDataRecord {
@@ -175,12 +181,17 @@ export class SessionStore {
    * Swaps the live session's refresh hash for its successor's in one conditional update,
    * pushing the old one onto the history; null when no live session holds `hash` any more.
    */
-  async rotate(hash: string, nextHash: string, now: Date): Promise<SessionLean | null> {
+  async rotate(
+    hash: string,
+    nextHash: string,
+    now: Date,
+    ip?: string | null,
+  ): Promise<SessionLean | null> {
     const doc = await this.model
       .findOneAndUpdate(
         { refreshHash: hash, ...this.liveFilter(now) },
         {
-          $set: { refreshHash: nextHash, rotatedAt: now, lastSeenAt: now },
+          $set: { refreshHash: nextHash, rotatedAt: now, lastSeenAt: now, ...seenFrom(ip) },
           $push: {
             refreshHistory: { $each: [hash], $position: 0, $slice: REFRESH_HISTORY_LENGTH },
           },
@@ -194,7 +205,8 @@ export class SessionStore {
 
   /**
    * New refresh token for a live session after a password check: the history is cleared (the
-   * earlier tokens are simply invalid now, not "reuse"), groups replaced when given.
+   * earlier tokens are simply invalid now, not "reuse"), groups replaced when given, and
+   * `authenticatedAt` (the password proof) moved to now.
    */
   async reissue(
     sessionId: string,
@@ -202,6 +214,7 @@ export class SessionStore {
     refreshHash: string,
     now: Date,
     groups?: string[],
+    ip?: string | null,
   ): Promise<SessionLean | null> {
     try {
       return await this.model
@@ -213,6 +226,8 @@ export class SessionStore {
               refreshHistory: [],
               rotatedAt: now,
               lastSeenAt: now,
+              authenticatedAt: now,
+              ...seenFrom(ip),
               ...(groups ? { groups } : {}),
             },
           },
@@ -236,11 +251,17 @@ export class SessionStore {
   // ---------------------------------------------------------------------- the request path
 
   /**
-   * Writes lastSeenAt = now if the session is still live and its lastSeenAt older than
-   * `staleBefore`; the condition means it never revives a session. False when it changed
-   * elsewhere (ended, expired, or touched by another instance).
+   * Writes lastSeenAt = now (and lastSeenIp, when known) if the session is still live and its
+   * lastSeenAt older than `staleBefore`; the condition means it never revives a session. False
+   * when it changed elsewhere (ended, expired, or touched by another instance). The address
+   * rides on this lazy write on purpose: tracking it per request would cost a write per request.
    */
-  async touch(sessionId: string, now: Date, staleBefore: Date): Promise<boolean> {
+  async touch(
+    sessionId: string,
+    now: Date,
+    staleBefore: Date,
+    ip?: string | null,
+  ): Promise<boolean> {
     const live = this.liveFilter(now);
     const result = await this.model.updateOne(
       {
@@ -249,7 +270,7 @@ export class SessionStore {
         expiresAt: live.expiresAt,
         lastSeenAt: { ...live.lastSeenAt, $lt: staleBefore },
       },
-      { $set: { lastSeenAt: now } },
+      { $set: { lastSeenAt: now, ...seenFrom(ip) } },
     );
     this.cache.invalidate(sessionId);
     return result.modifiedCount === 1;

@@ -31,10 +31,13 @@ describe('toSessionView', () => {
         'userId',
         'groups',
         'ip',
+        'lastSeenIp',
         'userAgent',
+        'device',
         'label',
         'createdAt',
         'lastSeenAt',
+        'authenticatedAt',
         'expiresAt',
         'expiredAt',
         'endReason',
@@ -49,6 +52,28 @@ describe('toSessionView', () => {
       current: true,
     });
     expect(JSON.stringify(view)).not.toMatch(/hash|cart/);
+  });
+
+  it('fills the fields a session stored before them lacks from what it has', () => {
+    expect(toSessionView(doc)).toMatchObject({
+      lastSeenIp: '203.0.113.7',
+      authenticatedAt: '2026-01-01T00:00:00.000Z',
+      device: { name: null, browser: null, os: null, type: null },
+    });
+  });
+
+  it('shows the stored device, last address and password proof', () => {
+    const view = toSessionView({
+      ...doc,
+      lastSeenIp: '198.51.100.9',
+      authenticatedAt: new Date('2026-01-01T00:20:00Z'),
+      device: { name: 'Safari on iOS', browser: 'Safari', os: 'iOS', type: 'mobile' },
+    });
+    expect(view).toMatchObject({
+      lastSeenIp: '198.51.100.9',
+      authenticatedAt: '2026-01-01T00:20:00.000Z',
+      device: { name: 'Safari on iOS', browser: 'Safari', os: 'iOS', type: 'mobile' },
+    });
   });
 
   it('marks only the requesting session as current', () => {

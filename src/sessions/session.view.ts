@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Types } from 'mongoose';
 import { END_REASONS, EndReason, SESSION_STATES, SessionState } from './schemas/session.schema';
+import { DeviceView, parseDevice } from './device';
 import { effectiveState } from './session-state';
 
 /** A session document as read with `.lean()` (or a hydrated one). */
@@ -9,11 +10,15 @@ export interface SessionRecord {
   userId: Types.ObjectId | string;
   groups: string[];
   ip: string | null;
+  /** Absent (or null) on sessions stored before these fields existed: see toSessionView. */
+  lastSeenIp?: string | null;
   userAgent: string | null;
+  device?: DeviceView | null;
   label: string | null;
   state: SessionState;
   createdAt: Date;
   lastSeenAt: Date;
+  authenticatedAt?: Date | null;
   expiresAt: Date;
   expiredAt: Date | null;
   endReason: EndReason | null;
@@ -29,14 +34,31 @@ export class SessionView {
   groups: string[];
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
   ip: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '203.0.113.9',
+    description: 'Where the session was last used (written with lastSeenAt)',
+  })
+  lastSeenIp: string | null;
   @ApiProperty({ type: String, nullable: true })
   userAgent: string | null;
+  @ApiProperty({
+    type: DeviceView,
+    description: 'Parsed from the user agent; unknown parts are null',
+  })
+  device: DeviceView;
   @ApiProperty({ type: String, nullable: true })
   label: string | null;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
   @ApiProperty({ format: 'date-time', description: 'Updated at most once a minute' })
   lastSeenAt: string;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The last password proof: login, reauth or password change',
+  })
+  authenticatedAt: string;
   @ApiProperty({ format: 'date-time', description: 'Absolute deadline' })
   expiresAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
@@ -77,10 +99,15 @@ export function toSessionView(
     userId: String(doc.userId),
     groups: [...(doc.groups ?? [])],
     ip: doc.ip ?? null,
+    // Sessions stored before lastSeenIp, device and authenticatedAt existed: the login's
+    // address, the agent parsed now, and the login time are what is known of them.
+    lastSeenIp: doc.lastSeenIp ?? doc.ip ?? null,
     userAgent: doc.userAgent ?? null,
+    device: doc.device ? { ...doc.device } : parseDevice(doc.userAgent),
     label: doc.label ?? null,
     createdAt: doc.createdAt.toISOString(),
     lastSeenAt: doc.lastSeenAt.toISOString(),
+    authenticatedAt: (doc.authenticatedAt ?? doc.createdAt).toISOString(),
     expiresAt: doc.expiresAt.toISOString(),
     expiredAt: iso(eff.expiredAt ?? null),
     endReason: eff.endReason ?? null,

@@ -5,6 +5,7 @@ import { ErrorCode } from '../common/error-codes';
 import { UsersService } from '../users/users.service';
 import type { TokenResponse } from './dto/token-response.dto';
 import type { AuthContext, AuthUser } from './session-context';
+import { parseDevice } from './device';
 import { invalidCredentials, notLive, sessionGone } from './session-errors';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 import { toSessionView } from './session.view';
@@ -61,10 +62,13 @@ export class SessionsService {
         username: user.username,
         groups,
         ip: client.ip,
+        lastSeenIp: client.ip,
         userAgent: client.userAgent,
+        device: parseDevice(client.userAgent),
         label: input.label ?? null,
         createdAt: now,
         lastSeenAt: now,
+        authenticatedAt: now,
         expiresAt: new Date(now.getTime() + this.settings.absoluteTimeoutSeconds * 1000),
         refreshHash: this.tokens.hashRefresh(refreshToken),
       });
@@ -95,7 +99,7 @@ export class SessionsService {
     const next = this.tokens.successorOf(presented, client.secret);
     let doc: SessionLean | null;
     try {
-      doc = await this.store.rotate(hash, this.tokens.hashRefresh(next), now);
+      doc = await this.store.rotate(hash, this.tokens.hashRefresh(next), now, client.ip);
     } catch (error) {
       throw await writeError(error, client);
     }
@@ -155,6 +159,7 @@ export class SessionsService {
         this.tokens.hashRefresh(refreshToken),
         now,
         groups,
+        client.ip,
       );
     } catch (error) {
       throw await writeError(error, client);

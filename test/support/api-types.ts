@@ -375,6 +375,19 @@ export interface components {
        */
       label?: string;
     };
+    DeviceView: {
+      /** @example Firefox on Windows */
+      name: string | null;
+      /** @example Firefox */
+      browser: string | null;
+      /** @example Windows */
+      os: string | null;
+      /**
+       * @description desktop, mobile, tablet, tv or bot, as the parser (bowser) names it
+       * @example desktop
+       */
+      type: string | null;
+    };
     SessionView: {
       /** @example 665f1c2e8b3e4a0012345678 */
       id: string;
@@ -383,7 +396,14 @@ export interface components {
       groups: string[];
       /** @example 203.0.113.7 */
       ip: string | null;
+      /**
+       * @description Where the session was last used (written with lastSeenAt)
+       * @example 203.0.113.9
+       */
+      lastSeenIp: string | null;
       userAgent: string | null;
+      /** @description Parsed from the user agent; unknown parts are null */
+      device: components['schemas']['DeviceView'];
       label: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -392,6 +412,11 @@ export interface components {
        * @description Updated at most once a minute
        */
       lastSeenAt: string;
+      /**
+       * Format: date-time
+       * @description The last password proof: login, reauth or password change
+       */
+      authenticatedAt: string;
       /**
        * Format: date-time
        * @description Absolute deadline
@@ -408,6 +433,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -462,7 +488,14 @@ export interface components {
       groups: string[];
       /** @example 203.0.113.7 */
       ip: string | null;
+      /**
+       * @description Where the session was last used (written with lastSeenAt)
+       * @example 203.0.113.9
+       */
+      lastSeenIp: string | null;
       userAgent: string | null;
+      /** @description Parsed from the user agent; unknown parts are null */
+      device: components['schemas']['DeviceView'];
       label: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -471,6 +504,11 @@ export interface components {
        * @description Updated at most once a minute
        */
       lastSeenAt: string;
+      /**
+       * Format: date-time
+       * @description The last password proof: login, reauth or password change
+       */
+      authenticatedAt: string;
       /**
        * Format: date-time
        * @description Absolute deadline
@@ -487,6 +525,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -511,7 +550,14 @@ export interface components {
       groups: string[];
       /** @example 203.0.113.7 */
       ip: string | null;
+      /**
+       * @description Where the session was last used (written with lastSeenAt)
+       * @example 203.0.113.9
+       */
+      lastSeenIp: string | null;
       userAgent: string | null;
+      /** @description Parsed from the user agent; unknown parts are null */
+      device: components['schemas']['DeviceView'];
       label: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -520,6 +566,11 @@ export interface components {
        * @description Updated at most once a minute
        */
       lastSeenAt: string;
+      /**
+       * Format: date-time
+       * @description The last password proof: login, reauth or password change
+       */
+      authenticatedAt: string;
       /**
        * Format: date-time
        * @description Absolute deadline
@@ -536,6 +587,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)

@@ -22,6 +22,9 @@ const row = (over: Record<string, unknown> = {}) => ({
   lastSeenAt: '2026-01-01T00:05:00.000Z',
   expiresAt: '2026-01-08T00:00:00.000Z',
   expiredAt: null,
+  lastSeenIp: '198.51.100.4',
+  authenticatedAt: '2026-01-01T00:00:00.000Z',
+  device: { name: 'Firefox on Windows', browser: 'Firefox', os: 'Windows', type: null },
   current: false,
   ...over,
 });
@@ -47,10 +50,10 @@ describe('CSV export stream', () => {
     const out = await csvOf([row(), row({ id: 's2' })]);
     const lines = out.split('\r\n');
     expect(lines[0]).toBe(
-      'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt',
+      'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt,lastSeenIp,authenticatedAt,deviceName,deviceBrowser,deviceOs,deviceType',
     );
     expect(lines[1]).toBe(
-      's1,u1,alice,active,,"staff;ops",203.0.113.7,curl/8,,2026-01-01T00:00:00.000Z,2026-01-01T00:05:00.000Z,2026-01-08T00:00:00.000Z,',
+      's1,u1,alice,active,,"staff;ops",203.0.113.7,curl/8,,2026-01-01T00:00:00.000Z,2026-01-01T00:05:00.000Z,2026-01-08T00:00:00.000Z,,198.51.100.4,2026-01-01T00:00:00.000Z,Firefox on Windows,Firefox,Windows,',
     );
     expect(lines).toHaveLength(4);
     expect(lines[3]).toBe('');
@@ -58,7 +61,7 @@ describe('CSV export stream', () => {
 
   it('writes only the header when there are no records', async () => {
     expect(await csvOf([])).toBe(
-      'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt\r\n',
+      'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt,lastSeenIp,authenticatedAt,deviceName,deviceBrowser,deviceOs,deviceType\r\n',
     );
   });
 

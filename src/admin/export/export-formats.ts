@@ -19,7 +19,11 @@ export function neutraliseFormula(value: string): string {
   return FORMULA_TRIGGER.test(value) ? `'${value}` : value;
 }
 
-/** CSV columns, in order: the Session object's fields plus `username` (`current` means nothing here). */
+/**
+ * CSV columns, in order: the Session object's fields plus `username` (`current` means nothing
+ * here). The columns added in the contract's later revision come last, so a consumer reading
+ * the earlier columns by position keeps working; `device` is flattened into one column per part.
+ */
 export const CSV_COLUMNS = [
   'id',
   'userId',
@@ -34,6 +38,12 @@ export const CSV_COLUMNS = [
   'lastSeenAt',
   'expiresAt',
   'expiredAt',
+  'lastSeenIp',
+  'authenticatedAt',
+  { key: 'device.name', header: 'deviceName' },
+  { key: 'device.browser', header: 'deviceBrowser' },
+  { key: 'device.os', header: 'deviceOs' },
+  { key: 'device.type', header: 'deviceType' },
 ] as const;
 
 /**

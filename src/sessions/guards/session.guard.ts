@@ -49,7 +49,11 @@ export class SessionGuard implements CanActivate {
       secrets instanceof Promise ? await secrets : secrets,
       this.settings.clock.nowMs(),
     );
-    const auth = await this.check.authenticate(claims, flags.allowExpired);
+    const auth = await this.check.authenticate(
+      claims,
+      flags.allowExpired,
+      this.settings.connectionInfo(request).ip,
+    );
     const hooks = this.settings.hooks.onRequest;
     (request as AuthenticatedRequest).auth = hooks
       ? await runWaterfall(hooks, auth, request)

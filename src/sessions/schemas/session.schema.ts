@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Schema as MongooseSchema, Types } from 'mongoose';
+import type { DeviceView } from '../device';
 
 export const SESSION_STATES = ['active', 'expired', 'ended'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
@@ -12,6 +13,7 @@ export const END_REASONS = [
   'absolute_timeout',
   'refresh_reuse',
   'evicted',
+  'password_changed',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -41,8 +43,16 @@ export class Session {
   @Prop({ type: String, default: null })
   ip: string | null;
 
+  /** Where the session was last used; written with lastSeenAt (never on its own). */
+  @Prop({ type: String, default: null })
+  lastSeenIp: string | null;
+
   @Prop({ type: String, default: null })
   userAgent: string | null;
+
+  /** Parsed from userAgent at login (see device.ts); null on sessions stored before it existed. */
+  @Prop({ type: Object, default: null })
+  device: DeviceView | null;
 
   @Prop({ type: String, default: null })
   label: string | null;
@@ -52,6 +62,10 @@ export class Session {
 
   @Prop({ type: Date, required: true })
   lastSeenAt: Date;
+
+  /** The last password proof on this session: login, reauth or password change. */
+  @Prop({ type: Date, default: null })
+  authenticatedAt: Date | null;
 
   /** Absolute deadline: createdAt + SESSION_ABSOLUTE_TIMEOUT_SECONDS. */
   @Prop({ type: Date, required: true })
