@@ -66,6 +66,8 @@ export const authConfig = registerAs('auth', () => {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
+    /** How recent an admin's password proof must be to change users. */
+    adminReauthMaxAgeSeconds: e.ADMIN_REAUTH_MAX_AGE_SECONDS,
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,
@@ -116,12 +118,26 @@ export const sweepConfig = registerAs('sweep', () => {
   };
 });
 
+export const webhookConfig = registerAs('webhook', () => {
+  const e = env();
+  return {
+    /** Unset: no webhook (events still reach in-process @OnEvent listeners). */
+    url: e.WEBHOOK_URL ?? null,
+    secret: e.WEBHOOK_SECRET ?? null,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    pollMs: e.WEBHOOK_POLL_MS,
+  };
+});
+
 export type AppConfig = ConfigType<typeof appConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type AuthConfig = ConfigType<typeof authConfig>;
 export type SessionConfig = ConfigType<typeof sessionConfig>;
 export type PeerConfig = ConfigType<typeof peerConfig>;
 export type SweepConfig = ConfigType<typeof sweepConfig>;
+export type WebhookConfig = ConfigType<typeof webhookConfig>;
 
 export const allConfigs = [
   appConfig,
@@ -130,4 +146,5 @@ export const allConfigs = [
   sessionConfig,
   peerConfig,
   sweepConfig,
+  webhookConfig,
 ];

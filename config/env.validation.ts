@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
+  IsUrl,
   IsInt,
   IsOptional,
   IsString,
@@ -137,6 +138,51 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   LOGIN_RATE_LIMIT = 10;
+
+  /** Session events are POSTed here (signed with WEBHOOK_SECRET); unset: no webhook. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  WEBHOOK_URL?: string;
+
+  /** Signs webhook deliveries like remote calls; 32+ characters (checked in validateEnv). */
+  @IsOptional()
+  @IsString()
+  WEBHOOK_SECRET?: string;
+
+  /** One webhook delivery attempt may take this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /** The first webhook retry waits about this long; each later one twice as long (to 1 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3600000)
+  WEBHOOK_RETRY_BASE_MS = 1000;
+
+  /** Failed attempts after which an event is kept as failed and not retried. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WEBHOOK_MAX_ATTEMPTS = 20;
+
+  /** How often the delivery worker looks for due events when nothing wakes it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600000)
+  WEBHOOK_POLL_MS = 1000;
+
+  /** How recent an admin's password proof must be to change users (@RequireRecentAuth). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(31536000)
+  ADMIN_REAUTH_MAX_AGE_SECONDS = 900;
 
   /** Login attempts per minute per IP, whatever the username (password spraying). */
   @Transform(toInt)

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import {
   allConfigs,
@@ -19,6 +20,7 @@ import { HealthModule } from './health/health.module';
 import { OperationsModule } from './operations/operations.module';
 import { SessionModule, SessionModuleOptions } from './sessions';
 import { SweepModule } from './sweep/sweep.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * This app's environment, validated by ConfigModule at start-up, mapped onto SessionModule's
@@ -38,6 +40,8 @@ export function sessionOptionsFromConfig(
     maxSessionsPerUser: session.maxPerUser,
     retentionSeconds: session.retentionSeconds,
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
+    // The app's only @RequireRecentAuth() routes are the admin's user changes.
+    recentAuthMaxAgeSeconds: auth.adminReauthMaxAgeSeconds,
     cache: { ttlMs: session.cacheTtlMs },
     loginRateLimit: {
       limit: auth.loginRateLimit,
@@ -67,6 +71,8 @@ export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock]
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
     DatabaseModule,
+    // Session events (SessionEvents) go through it; WebhooksModule and host listeners subscribe.
+    EventEmitterModule.forRoot(),
     SessionModule.forRootAsync({
       inject: SESSION_OPTIONS_INJECT,
       useFactory: sessionOptionsFromConfig,
@@ -75,6 +81,7 @@ export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock]
     OperationsModule,
     HealthModule,
     SweepModule,
+    WebhooksModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminSessionsService } from './admin-sessions.service';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
 import { SessionExportService } from './export/session-export.service';
 import { PeerDistributor } from './remote/peer-distributor.service';
 import { RemoteSessionsController } from './remote/remote-sessions.controller';
@@ -29,6 +30,7 @@ import {
   controllers: [AdminSessionsController, AdminUsersController, RemoteSessionsController],
   providers: [
     AdminSessionsService,
+    AdminUsersService,
     SessionExportService,
     PeerDistributor,
     ReplayCache,

@@ -15,6 +15,7 @@ export const STATUS_OF_CODE: Record<ErrorCode, number> = {
   [ErrorCode.REFRESH_TOKEN_INVALID]: 401,
   [ErrorCode.REFRESH_TOKEN_REUSED]: 401,
   [ErrorCode.SIGNATURE_INVALID]: 401,
+  [ErrorCode.REAUTH_REQUIRED]: 401,
   [ErrorCode.GROUP_FORBIDDEN]: 403,
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.NOT_FOUND]: 404,

@@ -36,6 +36,8 @@ export { SessionDataInterceptor } from './interceptors/session-data.interceptor'
 export { Public } from './decorators/public.decorator';
 export { Roles } from './decorators/roles.decorator';
 export { RequireGroups } from './decorators/require-groups.decorator';
+export { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
+export { RecentAuthGuard } from './guards/recent-auth.guard';
 export { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { CurrentSession } from './decorators/current-session.decorator';
@@ -60,3 +62,10 @@ export {
 export { getConnectionInfo } from './connection-info';
 export { runWaterfall } from './hooks';
 export type { WaterfallHook } from './hooks';
+export { SessionEvents, SESSION_EVENT_NAMES } from './events/session-events';
+export type {
+  SessionEvent,
+  SessionEventName,
+  SessionEventPayloads,
+  SessionRef,
+} from './events/session-events';

@@ -63,6 +63,11 @@ export interface SessionModuleOptions {
   maxSessionsPerUser?: number;
   /** How long expired and ended sessions are kept before a sweep deletes them. Default 2592000 (30 days). */
   retentionSeconds?: number;
+  /**
+   * How recent a session's password proof (`authenticatedAt`) must be on `@RequireRecentAuth()`
+   * routes that name no age of their own, in seconds. Default 900.
+   */
+  recentAuthMaxAgeSeconds?: number;
   /** `lastSeenAt` is written at most this often per session (and at least twice per idle timeout). Default 60. */
   lastSeenWriteIntervalSeconds?: number;
   /**
@@ -136,6 +141,7 @@ export interface SessionSettings {
   refreshReuseGraceSeconds: number;
   maxSessionsPerUser: number;
   retentionSeconds: number;
+  recentAuthMaxAgeSeconds: number;
   lastSeenWriteIntervalSeconds: number;
   cache: { ttlMs: number; maxEntries: number };
   loginRateLimit: { limit: number; ipLimit: number; windowSeconds: number };
@@ -160,6 +166,7 @@ export const SESSION_DEFAULTS = {
   refreshReuseGraceSeconds: 10,
   maxSessionsPerUser: 100,
   retentionSeconds: 2592000,
+  recentAuthMaxAgeSeconds: 900,
   lastSeenWriteIntervalSeconds: 60,
   cacheTtlMs: 5000,
   cacheMaxEntries: 100_000,
@@ -275,6 +282,12 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
       0,
     ),
     retentionSeconds: int('retentionSeconds', options.retentionSeconds, d.retentionSeconds, 0),
+    recentAuthMaxAgeSeconds: int(
+      'recentAuthMaxAgeSeconds',
+      options.recentAuthMaxAgeSeconds,
+      d.recentAuthMaxAgeSeconds,
+      0,
+    ),
     lastSeenWriteIntervalSeconds: int(
       'lastSeenWriteIntervalSeconds',
       options.lastSeenWriteIntervalSeconds,

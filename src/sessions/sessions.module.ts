@@ -8,6 +8,7 @@ import { UsersModule } from '../users/users.module';
 import { USERS_OPTIONS, UsersOptions } from '../users/users.options';
 import { AuthController } from './auth.controller';
 import { GroupsGuard } from './guards/groups.guard';
+import { RecentAuthGuard } from './guards/recent-auth.guard';
 import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.guard';
 import { MongoThrottlerStorage } from '../rate-limit/mongo-throttler.storage';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
@@ -17,6 +18,7 @@ import { SessionGuard } from './guards/session.guard';
 import { SessionDataInterceptor } from './interceptors/session-data.interceptor';
 import { Session, SessionSchema } from './schemas/session.schema';
 import { OwnSessionsService } from './own-sessions.service';
+import { SessionEvents } from './events/session-events';
 import { SessionCache } from './session-cache';
 import { SessionCheckService } from './session-check.service';
 import {
@@ -135,6 +137,7 @@ export class SessionModule {
       ],
       controllers: [AuthController, SessionsController],
       providers: [
+        SessionEvents,
         SessionStore,
         SessionsService,
         SessionCheckService,
@@ -144,6 +147,7 @@ export class SessionModule {
         SessionGuard,
         RolesGuard,
         GroupsGuard,
+        RecentAuthGuard,
         LoginGuard,
         LoginThrottlerGuard,
         LocalStrategy,
@@ -157,6 +161,7 @@ export class SessionModule {
         ...globals,
       ],
       exports: [
+        SessionEvents,
         SessionStore,
         SessionsService,
         SessionCheckService,
@@ -165,6 +170,7 @@ export class SessionModule {
         SessionGuard,
         RolesGuard,
         GroupsGuard,
+        RecentAuthGuard,
         SessionDataInterceptor,
         UsersModule,
       ],

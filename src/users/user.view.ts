@@ -24,3 +24,12 @@ export function toUserView(user: UserRecord): AuthUser {
     groups: [...(user.groups ?? [])],
   };
 }
+
+/** A user as the admin listing shows it: the public shape plus whether it is disabled. */
+export interface AdminUserView extends AuthUser {
+  disabledAt: string | null;
+}
+
+export function toAdminUserView(user: UserRecord & { disabledAt?: Date | null }): AdminUserView {
+  return { ...toUserView(user), disabledAt: user.disabledAt ? user.disabledAt.toISOString() : null };
+}

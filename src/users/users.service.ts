@@ -5,7 +5,7 @@ import { USERS_OPTIONS, type UsersOptions } from './users.options';
 import { conflict } from '../common/api.exception';
 import { PasswordService } from './password.service';
 import { User } from './schemas/user.schema';
-import { type AuthUser, toUserView } from './user.view';
+import { type AdminUserView, type AuthUser, toAdminUserView, toUserView } from './user.view';
 
 export interface CreateUserInput {
   username: string;
@@ -70,10 +70,10 @@ export class UsersService implements OnApplicationBootstrap {
       .select('+passwordHash')
       .lean<User & { _id: Types.ObjectId }>();
     const ok = await this.passwords.verify(user?.passwordHash, password);
-    return ok && user ? toUserView(user) : null;
+    return ok && user && !user.disabledAt ? toUserView(user) : null;
   }
 
-  /** Same as verifyCredentials, for a user known by id (reauth). */
+  /** Same as verifyCredentials, for a user known by id (reauth, password change). */
   async verifyPasswordById(userId: string, password: string): Promise<AuthUser | null> {
     const user = Types.ObjectId.isValid(userId)
       ? await this.users
@@ -82,7 +82,7 @@ export class UsersService implements OnApplicationBootstrap {
           .lean<User & { _id: Types.ObjectId }>()
       : null;
     const ok = await this.passwords.verify(user?.passwordHash, password);
-    return ok && user ? toUserView(user) : null;
+    return ok && user && !user.disabledAt ? toUserView(user) : null;
   }
 
   async findById(userId: string): Promise<AuthUser | null> {
@@ -99,5 +99,59 @@ export class UsersService implements OnApplicationBootstrap {
   async findByUsername(username: string): Promise<AuthUser | null> {
     const user = await this.users.findOne({ username }).lean<User & { _id: Types.ObjectId }>();
     return user ? toUserView(user) : null;
+  }
+
+  // ------------------------------------------------------------------ admin user management
+
+  /** Up to `limit` users by name, those after `after` (a name, the last of the previous page). */
+  async list(limit: number, after?: string): Promise<AdminUserView[]> {
+    const users = await this.users
+      .find(after === undefined ? {} : { username: { $gt: after } })
+      .sort({ username: 1 })
+      .limit(limit)
+      .lean<(User & { _id: Types.ObjectId })[]>();
+    return users.map(toAdminUserView);
+  }
+
+  /** Stores a new password hash for the user; false when there is no such user. */
+  async setPasswordById(userId: string | Types.ObjectId, password: string): Promise<boolean> {
+    const passwordHash = await this.passwords.hash(password);
+    const res = await this.users.updateOne({ _id: userId }, { $set: { passwordHash } });
+    return res.matchedCount === 1;
+  }
+
+  /** Same as setPasswordById, by name; the user's id, or null when there is no such user. */
+  async setPassword(username: string, password: string): Promise<Types.ObjectId | null> {
+    const passwordHash = await this.passwords.hash(password);
+    const user = await this.users
+      .findOneAndUpdate({ username }, { $set: { passwordHash } }, { projection: { _id: 1 } })
+      .lean<{ _id: Types.ObjectId }>();
+    return user?._id ?? null;
+  }
+
+  /** Deletes the user; their id, or null when there was no such user. */
+  async remove(username: string): Promise<Types.ObjectId | null> {
+    const user = await this.users
+      .findOneAndDelete({ username }, { projection: { _id: 1 } })
+      .lean<{ _id: Types.ObjectId }>();
+    return user?._id ?? null;
+  }
+
+  /**
+   * Disables the user as of `now` (kept if already disabled: the first time stays) or enables
+   * them; the user as now stored, or null when there is no such user.
+   */
+  async setDisabled(username: string, disabled: boolean, now: Date): Promise<AdminUserView | null> {
+    const user = await this.users
+      .findOneAndUpdate(
+        disabled ? { username, disabledAt: null } : { username },
+        { $set: { disabledAt: disabled ? now : null } },
+        { returnDocument: 'after' },
+      )
+      .lean<User & { _id: Types.ObjectId }>();
+    if (user) return toAdminUserView(user);
+    // Already disabled (the conditional update matched nothing), or no such user.
+    const existing = await this.users.findOne({ username }).lean<User & { _id: Types.ObjectId }>();
+    return existing ? toAdminUserView(existing) : null;
   }
 }

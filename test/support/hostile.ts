@@ -27,6 +27,7 @@ export const CONTRACT_CODES: Record<string, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   SIGNATURE_INVALID: 401,
+  REAUTH_REQUIRED: 401,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
   // Not in the contract's table, which leaves body limits open; the service documents it.

@@ -16,6 +16,10 @@ export class User {
   @Prop({ type: [String], default: [] })
   groups: string[];
 
+  /** Set by an admin (PATCH /admin/users/:username): the user cannot sign in while it is. */
+  @Prop({ type: Date, default: null })
+  disabledAt: Date | null;
+
   createdAt: Date;
   updatedAt: Date;
 }
