@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { env } from './env.validation';
+import { splitSecrets } from './secrets';
 
 function parseTrustProxy(value: string): boolean | number | string {
   const v = value.trim().toLowerCase();
@@ -36,11 +37,25 @@ export const databaseConfig = registerAs('database', () => ({
   uri: env().MONGODB_URI,
 }));
 
+/** `iss` and `aud` of every access token this service signs, and the only ones it accepts. */
+export const TOKEN_ISSUER = 'nest-sessions';
+export const TOKEN_AUDIENCE = 'nest-sessions';
+
 export const authConfig = registerAs('auth', () => {
   const e = env();
+  const configured = splitSecrets(e.JWT_SECRET);
+  // validateEnv refused every case where generating one is wrong (production, MONGODB_URI set).
+  const jwtSecrets = configured.length ? configured : [developmentSecret];
   return {
-    jwtSecret: e.JWT_SECRET ?? developmentSecret,
-    jwtSecretGenerated: e.JWT_SECRET === undefined,
+    /** The signing secret: the first of JWT_SECRET's list. */
+    jwtSecret: jwtSecrets[0],
+    /** Every secret that verifies (rotation), the signing one first. */
+    jwtSecrets,
+    jwtSecretGenerated: configured.length === 0,
+    tokenIssuer: TOKEN_ISSUER,
+    tokenAudience: TOKEN_AUDIENCE,
+    /** How far in the future a token's `iat` may be (clocks of several instances disagree). */
+    clockSkewSeconds: 30,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
@@ -69,9 +84,13 @@ export const sessionConfig = registerAs('session', () => {
 
 export const peerConfig = registerAs('peer', () => {
   const e = env();
+  const secrets = splitSecrets(e.PEER_SECRET);
   return {
     hosts: list(e.PEER_HOSTS).map((h) => h.replace(/\/+$/, '')),
-    secret: e.PEER_SECRET,
+    /** The signing secret: the first of PEER_SECRET's list. */
+    secret: secrets.length ? secrets[0] : undefined,
+    /** Every secret that verifies a remote call (rotation), the signing one first. */
+    secrets,
     timeoutMs: e.PEER_TIMEOUT_MS,
     maxClockSkewSeconds: 300,
   };

@@ -28,7 +28,13 @@ describe('PeerDistributor', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const distributor = (hosts: string[], timeoutMs = 2000, secret: string | null = SECRET) =>
     new PeerDistributor(
-      { hosts, secret: secret ?? undefined, timeoutMs, maxClockSkewSeconds: 300 },
+      {
+        hosts,
+        secret: secret ?? undefined,
+        secrets: secret ? [secret] : [],
+        timeoutMs,
+        maxClockSkewSeconds: 300,
+      },
       clock,
     );
   /** A port that was just free: connecting to it is refused. */
