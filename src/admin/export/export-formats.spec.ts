@@ -33,7 +33,11 @@ describe('neutraliseFormula', () => {
     'prefixes %j with a quote',
     (v) => expect(neutraliseFormula(v)).toBe(`'${v}`),
   );
-  it.each(['alice', '', '1-2', 'a=b', ' =1', "'=1"])('leaves %j alone', (v) =>
+  it.each(['\n=1+1', 'ok\r\n-2', 'a\n@x', 'a\r\tb', 'a\r\rb', 'x\n+1\ny'])(
+    'prefixes %j, a line of which starts a formula, with a quote',
+    (v) => expect(neutraliseFormula(v)).toBe(`'${v}`),
+  );
+  it.each(['alice', '', '1-2', 'a=b', ' =1', "'=1", 'a\r\nb', 'a\n =1'])('leaves %j alone', (v) =>
     expect(neutraliseFormula(v)).toBe(v),
   );
 });
@@ -46,7 +50,7 @@ describe('CSV export stream', () => {
       'id,userId,username,state,endReason,groups,ip,userAgent,label,createdAt,lastSeenAt,expiresAt,expiredAt',
     );
     expect(lines[1]).toBe(
-      's1,u1,alice,active,,staff;ops,203.0.113.7,curl/8,,2026-01-01T00:00:00.000Z,2026-01-01T00:05:00.000Z,2026-01-08T00:00:00.000Z,',
+      's1,u1,alice,active,,"staff;ops",203.0.113.7,curl/8,,2026-01-01T00:00:00.000Z,2026-01-01T00:05:00.000Z,2026-01-08T00:00:00.000Z,',
     );
     expect(lines).toHaveLength(4);
     expect(lines[3]).toBe('');
@@ -68,6 +72,14 @@ describe('CSV export stream', () => {
     expect(parsed.userAgent).toBe(userAgent);
   });
 
+  it('quotes a lone LF, a lone CR and a semicolon, so each record stays one record', async () => {
+    const out = await csvOf([row({ label: 'a\nb', userAgent: 'c\rd', ip: 'x;y' })]);
+    expect(out).toContain('"a\nb"');
+    expect(out).toContain('"c\rd"');
+    expect(out).toContain('"x;y"');
+    expect(out.split('\r\n')).toHaveLength(3);
+  });
+
   it('neutralises formula cells, including inside arrays and quoted fields', async () => {
     const out = await csvOf([
       row({ label: '=HYPERLINK("http://evil","x")', userAgent: '+cmd', groups: ['-x', 'y'] }),
@@ -77,6 +89,7 @@ describe('CSV export stream', () => {
     expect(a.label).toBe(`'=HYPERLINK("http://evil","x")`);
     expect(a.userAgent).toBe("'+cmd");
     expect(a.groups).toBe("'-x;y");
+    expect(out).toContain(`"'-x;y"`);
     expect(b.label).toBe("'@SUM(A1:A9)");
     expect(b.userAgent).toBe("'\t=1");
     expect(b.ip).toBe("'-1");

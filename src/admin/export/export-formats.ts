@@ -2,10 +2,17 @@ import { stringify } from 'csv-stringify';
 import { Transform } from 'node:stream';
 
 /**
- * Characters that make a spreadsheet read a cell as a formula (or, for tab and CR, let one be
- * smuggled past a naive check), per OWASP's CSV-injection guidance.
+ * A cell any of whose lines starts with a character that makes a spreadsheet read it as a
+ * formula (or, for tab and CR, lets one be smuggled past a naive check), per OWASP's
+ * CSV-injection guidance. Checking only the first character is not enough: a line break inside
+ * the cell lets an importer that splits lines (or a later cell edit) see `=…` at a line start.
+ * One pass, no backtracking: linear in the cell's length.
  */
-const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+const FORMULA_TRIGGER = /(?:^|[\r\n])[=+\-@\t\r]/;
+
+/** Cells holding any of these are quoted: RFC 4180's comma, quote, CR and LF, and `;` (the
+ * separator spreadsheets use in locales where the comma is the decimal mark). */
+const MUST_QUOTE = /[,";\r\n]/;
 
 /** Prefixes a cell a spreadsheet would evaluate with `'`, so it is shown as text instead. */
 export function neutraliseFormula(value: string): string {
@@ -31,7 +38,9 @@ export const CSV_COLUMNS = [
 
 /**
  * An object-mode stream turning records into RFC 4180 CSV text (CRLF record ends; fields with a
- * comma, quote, CR or LF quoted, quotes doubled; a header row even when there are no records).
+ * comma, quote, semicolon, CR or LF quoted, quotes doubled; a header row even when there are no
+ * records), so every session is exactly one record whatever its cells hold. csv-stringify on its
+ * own quotes only the whole record delimiter (`\r\n`), not a lone CR or LF: `quoted_match` does.
  * Every string cell passes through `neutraliseFormula`; arrays become `;`-joined cells (then
  * neutralised too); null becomes an empty cell; dates become ISO-8601.
  */
@@ -40,6 +49,7 @@ export function createCsvStream(): Transform {
     header: true,
     columns: [...CSV_COLUMNS],
     record_delimiter: 'windows',
+    quoted_match: MUST_QUOTE,
     cast: {
       string: (value) => neutraliseFormula(value),
       date: (value) => value.toISOString(),
