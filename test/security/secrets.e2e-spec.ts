@@ -15,7 +15,7 @@ const ADMIN = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'plum-Orbit-63-cascade' 
 const CLEAN = { MONGODB_URI: undefined, JWT_SECRET: undefined, PEER_SECRET: undefined };
 
 async function refusal(env: Record<string, string | undefined>): Promise<string> {
-  const started = startAppProcess({ ...CLEAN, ...env } as Record<string, string>);
+  const started = startAppProcess({ ...CLEAN, ...env });
   const outcome = await started.then(
     (app) => {
       app.kill('SIGKILL');
@@ -79,10 +79,7 @@ describe('secrets and production refusals at start (issue 11, e2e)', () => {
   });
 
   it('generates a secret only for the embedded engine outside production, and says so', async () => {
-    const app = await startAppProcess({ ...CLEAN, NODE_ENV: 'development' } as Record<
-      string,
-      string
-    >);
+    const app = await startAppProcess({ ...CLEAN, NODE_ENV: 'development' });
     try {
       const warning = await app.waitForLine((line) => line.includes('JWT_SECRET is not set'));
       expect(JSON.parse(warning)).toMatchObject({ level: 40 });

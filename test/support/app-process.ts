@@ -57,7 +57,10 @@ export function nodeArgsFor(script: string): string[] {
 }
 
 /** Starts the service as `npm start` would, on a free port, and waits until it listens. */
-export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
+/** A variable set to undefined is removed from the environment the service sees. */
+export async function startAppProcess(
+  env: Record<string, string | undefined>,
+): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, nodeArgsFor('src/main'), {
     cwd: ROOT,
