@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 
@@ -134,16 +133,4 @@ export function passwordPolicyViolation(password: string, username: string): str
   }
   if (password === username) return 'must not be the same as the username';
   return null;
-}
-
-/**
- * The `kid` of a signing secret: a fingerprint that names the key without revealing anything
- * that helps guess it (SHA-256 of a secret of 80+ bits, truncated to 96 bits).
- */
-export function keyIdOf(secret: string): string {
-  return createHash('sha256')
-    .update('nest-sessions access-token kid\0')
-    .update(secret)
-    .digest('base64url')
-    .slice(0, 16);
 }
