@@ -17,6 +17,12 @@ const list = (value: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * `scheme://host[:port]`, lowercase, default port dropped: how a remote call's audience is
+ * written on both sides (the distributor applies the same to PEER_HOSTS entries).
+ */
+const origin = (url: string) => new URL(url).origin.toLowerCase();
+
 // A development secret must survive for the life of the process only, so it is made once here
 // rather than in the factory (which Nest may call more than once, e.g. in tests).
 const developmentSecret = randomBytes(32).toString('hex');
@@ -35,6 +41,10 @@ export const appConfig = registerAs('app', () => {
 
 export const databaseConfig = registerAs('database', () => ({
   uri: env().MONGODB_URI,
+  /** Without a URI: where the embedded engine keeps its data (in memory only when unset). */
+  embeddedDataDir: env().EMBEDDED_MONGO_DATA_DIR,
+  /** Without a URI: the embedded engine answers as a one-member replica set of this name. */
+  embeddedReplicaSet: env().EMBEDDED_MONGO_REPLICA_SET,
 }));
 
 /** `iss` and `aud` of every access token this service signs, and the only ones it accepts. */
@@ -87,10 +97,10 @@ export const peerConfig = registerAs('peer', () => {
   const secrets = splitSecrets(e.PEER_SECRET);
   return {
     hosts: list(e.PEER_HOSTS).map((h) => h.replace(/\/+$/, '')),
-    /** The signing secret: the first of PEER_SECRET's list. */
-    secret: secrets.length ? secrets[0] : undefined,
-    /** Every secret that verifies a remote call (rotation), the signing one first. */
+    /** The first signs, every one verifies (rotation); empty: remote calls are refused. */
     secrets,
+    /** The origins under which peers reach this instance: the audiences it accepts. */
+    self: list(e.PEER_SELF).map(origin),
     timeoutMs: e.PEER_TIMEOUT_MS,
     maxClockSkewSeconds: 300,
   };

@@ -187,4 +187,17 @@ describe('validateEnv', () => {
       /username/,
     );
   });
+
+  it('refuses a peer secret list with any secret under 32 characters, and bad peer origins', () => {
+    const long = 'p'.repeat(32);
+    expect(() => validateEnv({ PEER_SECRET: `${long},short` })).toThrow(/PEER_SECRET/);
+    expect(validateEnv({ PEER_SECRET: `${long},${'q'.repeat(40)}` }).PEER_SECRET).toBe(
+      `${long},${'q'.repeat(40)}`,
+    );
+    expect(() => validateEnv({ PEER_SELF: 'peer-b:3000' })).toThrow(/PEER_SELF/);
+    expect(() => validateEnv({ PEER_HOSTS: 'ftp://peer' })).toThrow(/PEER_HOSTS/);
+    expect(() =>
+      validateEnv({ PEER_SELF: 'https://a.example, http://b.example:8080' }),
+    ).not.toThrow();
+  });
 });

@@ -42,11 +42,17 @@ export class EnvironmentVariables {
   @IsString()
   MONGODB_URI?: string;
 
-  /** Where the embedded engine keeps its data; production refuses the engine without it. */
+  /** Without MONGODB_URI: the directory that makes the embedded engine's data durable; production refuses the engine without it. */
   @IsOptional()
   @IsString()
   @MinLength(1)
   EMBEDDED_MONGO_DATA_DIR?: string;
+
+  /** Without MONGODB_URI: run the embedded engine as a one-member replica set of this name (change streams). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_MONGO_REPLICA_SET?: string;
 
   /** Checked in validateEnv (secretListProblems), which never prints the value. */
   @IsOptional()
@@ -120,6 +126,11 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   PEER_SECRET?: string;
+
+  /** Comma-separated origins (`scheme://host[:port]`) under which peers reach this instance. */
+  @IsOptional()
+  @IsString()
+  PEER_SELF = '';
 
   @Transform(toInt)
   @IsInt()
@@ -225,6 +236,14 @@ function securityProblems(env: EnvironmentVariables): string[] {
   return problems;
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Validates and types `process.env`; throws with every offending variable named. */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
@@ -242,6 +261,19 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     );
   }
   problems.push(...securityProblems(env));
+  for (const [name, value] of [
+    ['PEER_SELF', env.PEER_SELF],
+    ['PEER_HOSTS', env.PEER_HOSTS],
+  ] as const) {
+    for (const entry of (value ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (!isHttpUrl(entry)) {
+        problems.push(`${name}: ${JSON.stringify(entry)} is not an http(s) origin`);
+      }
+    }
+  }
   if (env.NODE_ENV === 'production') {
     if (env.PASSWORD_HASH_MEMORY_KIB < 19456 || env.PASSWORD_HASH_TIME_COST < 2) {
       problems.push(

@@ -1,12 +1,23 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
-import { signRequest } from '../src/admin/remote/request-signature';
+import { newNonce, signRequest } from '../src/admin/remote/request-signature';
 import { createTestApp, createUser, login, TestApp } from './support/app';
 
 const PASSWORD = 'correct horse battery staple';
 const SECRET = 'peer-secret-for-the-e2e-tests-0123456789';
 const PATH = '/remote/sessions/invalidate';
+/** The origin the receiver under test is reached under (its PEER_SELF). */
+const SELF = 'http://receiver.peer.test';
+
+/** A port that was free a moment ago, so an app can be configured with its own origin first. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 async function listen(t: TestApp): Promise<string> {
   await t.app.listen(0, '127.0.0.1');
@@ -32,21 +43,34 @@ describe('Remote signed routes (e2e)', () => {
   let t: TestApp;
   let ids: string[];
   beforeEach(async () => {
-    t = await createTestApp({ PEER_SECRET: SECRET });
+    t = await createTestApp({ PEER_SECRET: SECRET, PEER_SELF: SELF });
     ids = await userWithSessions(t, 'alice', 2);
   });
   afterEach(() => t.close());
 
   const nowSeconds = () => String(Math.floor(t.clock.nowMs() / 1000));
-  function signed(body: string, opts: { secret?: string; ts?: string; path?: string } = {}) {
+  function signed(
+    body: string,
+    opts: { secret?: string; ts?: string; path?: string; audience?: string; nonce?: string } = {},
+  ) {
     const ts = opts.ts ?? nowSeconds();
+    const nonce = opts.nonce ?? newNonce();
+    const audience = opts.audience ?? SELF;
     const sig = signRequest(opts.secret ?? SECRET, {
       method: 'POST',
+      audience,
       path: opts.path ?? PATH,
       timestamp: ts,
+      nonce,
       body,
     });
-    return { 'Content-Type': 'application/json', 'X-Signature-Timestamp': ts, 'X-Signature': sig };
+    return {
+      'Content-Type': 'application/json',
+      'X-Signature-Timestamp': ts,
+      'X-Signature-Nonce': nonce,
+      'X-Signature-Audience': audience,
+      'X-Signature': sig,
+    };
   }
   const post = (path: string, body: string, headers: Record<string, string>) =>
     t.http().post(path).set(headers).send(body);
@@ -97,8 +121,39 @@ describe('Remote signed routes (e2e)', () => {
     const body = JSON.stringify({ username: 'alice' });
     const { 'X-Signature': _sig, ...noSig } = signed(body);
     const { 'X-Signature-Timestamp': _ts, ...noTs } = signed(body);
-    await expectRefused(await post(PATH, body, noSig));
-    await expectRefused(await post(PATH, body, noTs));
+    const { 'X-Signature-Nonce': _n, ...noNonce } = signed(body);
+    const { 'X-Signature-Audience': _a, ...noAudience } = signed(body);
+    for (const headers of [noSig, noTs, noNonce, noAudience]) {
+      await expectRefused(await post(PATH, body, headers));
+    }
+  });
+
+  it('refuses a call signed for another audience, even one this secret signs', async () => {
+    const body = JSON.stringify({ username: 'alice' });
+    await expectRefused(
+      await post(PATH, body, signed(body, { audience: 'http://other.peer.test' })),
+    );
+  });
+
+  it('verifies under any listed secret: the second one still passes during rotation', async () => {
+    const next = 'next-peer-secret-for-the-e2e-tests-012345';
+    const rotated = await createTestApp({ PEER_SECRET: `${next},${SECRET}`, PEER_SELF: SELF });
+    try {
+      await userWithSessions(rotated, 'bob', 1);
+      const body = JSON.stringify({ username: 'bob' });
+      for (const secret of [next, SECRET]) {
+        await rotated
+          .http()
+          .post(PATH)
+          .set(signed(body, { secret, ts: String(Math.floor(rotated.clock.nowMs() / 1000)) }))
+          .send(body)
+          .expect(200);
+      }
+      const other = signed(body, { secret: 'not-a-listed-secret-0123456789abcdef' });
+      await rotated.http().post(PATH).set(other).send(body).expect(401);
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('refuses a stale signature, older or newer than 300 s', async () => {
@@ -113,7 +168,7 @@ describe('Remote signed routes (e2e)', () => {
     await expectRefused(await post(PATH, body, headers));
   });
 
-  it('refuses a replayed signature, even after the first call was answered', async () => {
+  it('refuses a replayed nonce, even after the first call was answered', async () => {
     const body = JSON.stringify({ username: 'alice', sessionId: ids[0] });
     const headers = signed(body);
     await post(PATH, body, headers).expect(200, { invalidated: 1, errors: [] });
@@ -162,7 +217,16 @@ describe('Remote routes without PEER_SECRET (e2e)', () => {
         .set({
           'Content-Type': 'application/json',
           'X-Signature-Timestamp': ts,
-          'X-Signature': signRequest(SECRET, { method: 'POST', path: PATH, timestamp: ts, body }),
+          'X-Signature-Nonce': 'nonce-0123456789abcdef',
+          'X-Signature-Audience': SELF,
+          'X-Signature': signRequest(SECRET, {
+            method: 'POST',
+            audience: SELF,
+            path: PATH,
+            timestamp: ts,
+            nonce: 'nonce-0123456789abcdef',
+            body,
+          }),
         })
         .send(body);
       expect(res.status).toBe(401);
@@ -223,8 +287,14 @@ describe('distribute=true to peer instances (e2e)', () => {
     hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
     // The healthy peer itself has the dead peer configured: if a remote call fanned out again,
     // its failure would show up as one more error string.
-    healthy = await createTestApp({ PEER_SECRET: SECRET, PEER_HOSTS: deadUrl });
-    healthyUrl = await listen(healthy);
+    const port = await freePort();
+    healthyUrl = `http://127.0.0.1:${port}`;
+    healthy = await createTestApp({
+      PEER_SECRET: SECRET,
+      PEER_HOSTS: deadUrl,
+      PEER_SELF: healthyUrl,
+    });
+    await healthy.app.listen(port, '127.0.0.1');
 
     origin = await createTestApp({
       PEER_SECRET: SECRET,

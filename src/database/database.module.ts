@@ -34,9 +34,11 @@ export class DatabaseTarget implements OnApplicationShutdown {
     if (this.config.uri) return { ...common, uri: this.config.uri };
     this.embedded = await startEmbeddedMongo({
       logger: { warn: (message) => this.logger.warn(message) },
+      dataDir: this.config.embeddedDataDir,
+      replicaSet: this.config.embeddedReplicaSet,
     });
-    // The engine itself logs IN_MEMORY_NOTICE (data does not outlive the process) through the
-    // logger above; this line says why it was started.
+    // The engine itself logs where its data lives (IN_MEMORY_NOTICE without a data directory)
+    // through the logger above; this line says why it was started.
     this.logger.warn(`MONGODB_URI is not set: started the embedded engine at ${this.embedded.uri}`);
     return { ...common, uri: this.embedded.uri, dbName: EMBEDDED_DB_NAME };
   }

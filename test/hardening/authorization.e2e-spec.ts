@@ -24,6 +24,7 @@ import {
 
 const PASSWORD = 'a-long-password-for-authorization';
 const PEER_SECRET = 'authorization-peer-secret-0123456789abcdef';
+const PEER_SELF = 'http://authorization.peer.test';
 // Shorter than the access token's 900 s, so an idle session is seen with a still-valid token.
 const IDLE_SECONDS = 600;
 
@@ -84,6 +85,7 @@ describe('authorization on every documented route (e2e)', () => {
   beforeAll(async () => {
     t = await createTestApp({
       PEER_SECRET,
+      PEER_SELF,
       SESSION_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS),
     });
     for (const name of ['alice', 'bob', 'carol', 'dave']) {
@@ -351,7 +353,11 @@ describe('authorization on every documented route (e2e)', () => {
       const before = await snapshot();
       for (const op of targets) {
         const now = t.clock.nowMs();
-        const good = signatureHeaders(PEER_SECRET, { method: 'POST', path: op.path, body }, now);
+        const good = signatureHeaders(
+          PEER_SECRET,
+          { method: 'POST', audience: PEER_SELF, path: op.path, body },
+          now,
+        );
         const cases: Record<string, [Record<string, string>, string?]> = {
           none: [{}],
           bearerInstead: [{ Authorization: bearer(admin.accessToken) }],
@@ -359,7 +365,7 @@ describe('authorization on every documented route (e2e)', () => {
           otherSecret: [
             signatureHeaders(
               'another-secret-0123456789abcdef',
-              { method: 'POST', path: op.path, body },
+              { method: 'POST', audience: PEER_SELF, path: op.path, body },
               now,
             ),
           ],
@@ -367,16 +373,44 @@ describe('authorization on every documented route (e2e)', () => {
           otherPath: [
             signatureHeaders(
               PEER_SECRET,
-              { method: 'POST', path: '/remote/sessions/other', body },
+              { method: 'POST', audience: PEER_SELF, path: '/remote/sessions/other', body },
               now,
             ),
           ],
           upperHex: [{ ...good, 'X-Signature': good['X-Signature'].toUpperCase() }],
+          // Correctly signed, for another receiver (a call captured on its way to another peer).
+          otherAudience: [
+            signatureHeaders(
+              PEER_SECRET,
+              { method: 'POST', audience: 'http://another.peer.test', path: op.path, body },
+              now,
+            ),
+          ],
+          // Signed for this receiver but claiming another audience in the header.
+          audienceHeaderSwapped: [{ ...good, 'X-Signature-Audience': 'http://another.peer.test' }],
+          noNonce: [{ ...good, 'X-Signature-Nonce': '' }],
+          shortNonce: [
+            signatureHeaders(
+              PEER_SECRET,
+              { method: 'POST', audience: PEER_SELF, path: op.path, body },
+              now,
+              'short',
+            ),
+          ],
+          otherNonce: [{ ...good, 'X-Signature-Nonce': 'a-different-nonce-0123' }],
           stale: [
-            signatureHeaders(PEER_SECRET, { method: 'POST', path: op.path, body }, now - 301_000),
+            signatureHeaders(
+              PEER_SECRET,
+              { method: 'POST', audience: PEER_SELF, path: op.path, body },
+              now - 301_000,
+            ),
           ],
           future: [
-            signatureHeaders(PEER_SECRET, { method: 'POST', path: op.path, body }, now + 301_000),
+            signatureHeaders(
+              PEER_SECRET,
+              { method: 'POST', audience: PEER_SELF, path: op.path, body },
+              now + 301_000,
+            ),
           ],
           garbage: [{ 'X-Signature': 'zz', 'X-Signature-Timestamp': 'yesterday' }],
         };
@@ -389,11 +423,30 @@ describe('authorization on every documented route (e2e)', () => {
       const op = targets[0];
       const good = signatureHeaders(
         PEER_SECRET,
-        { method: 'POST', path: op.path, body },
+        { method: 'POST', audience: PEER_SELF, path: op.path, body },
         t.clock.nowMs(),
       );
       expect((await send(op.path, good)).status).toBe(200);
       expectError(op, await send(op.path, good), 401, 'SIGNATURE_INVALID', 'replay');
+      // The store is keyed by nonce: the same nonce under a new timestamp and signature is refused.
+      t.clock.advance(2000);
+      const resigned = signatureHeaders(
+        PEER_SECRET,
+        { method: 'POST', audience: PEER_SELF, path: op.path, body },
+        t.clock.nowMs(),
+        good['X-Signature-Nonce'],
+      );
+      expect(resigned['X-Signature']).not.toBe(good['X-Signature']);
+      expectError(op, await send(op.path, resigned), 401, 'SIGNATURE_INVALID', 'nonce reuse');
+      // Two calls with the same body in the same second are distinct (fresh nonces): both pass.
+      const twins = [0, 1].map(() =>
+        signatureHeaders(
+          PEER_SECRET,
+          { method: 'POST', audience: PEER_SELF, path: op.path, body },
+          t.clock.nowMs(),
+        ),
+      );
+      for (const h of twins) expect((await send(op.path, h)).status).toBe(200);
     });
   });
 });

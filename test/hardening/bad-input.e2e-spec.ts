@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { signRequest } from '../../src/admin/remote/request-signature';
+import { signatureHeaders } from '../../src/admin/remote/request-signature';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Types } from 'mongoose';
 import {
@@ -35,6 +35,7 @@ type Actor = 'user' | 'admin';
 /** `signed`: a correct peer signature (PEER_SECRET) over the request exactly as sent. */
 type Caller = 'none' | 'forged' | 'signed' | Actor;
 const PEER_SECRET = 'hardening-peer-secret-0123456789abcdef';
+const PEER_SELF = 'http://hardening.peer.test';
 
 /** Every field the session and user schemas declare; a stored document has no others. */
 const SESSION_FIELDS = new Set([
@@ -133,7 +134,7 @@ describe('hostile input on every documented route (e2e, property-based)', () => 
   };
 
   beforeAll(async () => {
-    t = await createTestApp({ PEER_SECRET });
+    t = await createTestApp({ PEER_SECRET, PEER_SELF });
     for (const [who, roles] of [
       ['user', []],
       ['admin', ['admin']],
@@ -207,15 +208,12 @@ describe('hostile input on every documented route (e2e, property-based)', () => 
       preview = `json ${text.slice(0, 120)}`;
     }
     if (input.caller === 'signed') {
-      const timestamp = String(Math.floor(t.clock.nowMs() / 1000));
-      req.set('X-Signature-Timestamp', timestamp).set(
-        'X-Signature',
-        signRequest(PEER_SECRET, {
-          method: op.method.toUpperCase(),
-          path,
-          timestamp,
-          body: bytes,
-        }),
+      req.set(
+        signatureHeaders(
+          PEER_SECRET,
+          { method: op.method.toUpperCase(), audience: PEER_SELF, path, body: bytes },
+          t.clock.nowMs(),
+        ),
       );
     }
     const res = await req;

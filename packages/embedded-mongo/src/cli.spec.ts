@@ -1,4 +1,4 @@
-import { parsePort } from './cli';
+import { parseCliOptions, parsePort } from './cli';
 
 describe('parsePort', () => {
   it('defaults to 27017, like mongod', () => {
@@ -15,5 +15,19 @@ describe('parsePort', () => {
     expect(() => parsePort(['--port', 'x'])).toThrow(/port number/);
     expect(() => parsePort(['--port', '70000'])).toThrow(/port number/);
     expect(() => parsePort(['--verbose'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('parseCliOptions', () => {
+  it('reads --dbpath, --replSet and --bind_ip in both spellings', () => {
+    expect(
+      parseCliOptions(['--dbpath', '/data', '--replSet=rs0', '--bind_ip', '::1', '--port=1']),
+    ).toEqual({ port: 1, dbPath: '/data', replSet: 'rs0', host: '::1' });
+  });
+
+  it('needs a value after each flag', () => {
+    expect(() => parseCliOptions(['--dbpath'])).toThrow(/--dbpath needs a value/);
+    expect(() => parseCliOptions(['--replSet', '--port', '1'])).toThrow(/--replSet needs a value/);
+    expect(() => parseCliOptions(['--bind_ip='])).toThrow(/--bind_ip needs a value/);
   });
 });

@@ -2,33 +2,87 @@ import { startEmbeddedMongo } from './embedded-mongo.server';
 
 const DEFAULT_PORT = 27017;
 
-/** Reads `--port <n>` or `--port=<n>`; anything else is a usage error. */
-export function parsePort(args: string[]): number {
+export interface CliOptions {
+  port: number;
+  /** `--dbpath <dir>`: keep the data durable in this directory. */
+  dbPath?: string;
+  /** `--replSet <name>`: report as a one-member replica set (enables change streams). */
+  replSet?: string;
+  /** `--bind_ip <address>`: loopback addresses only (the engine has no authentication). */
+  host?: string;
+}
+
+const USAGE =
+  'usage: mongo:embedded [--port <n>] [--dbpath <dir>] [--replSet <name>] [--bind_ip <loopback address>]';
+
+/** Reads the mongod-style flags the engine knows, as `--flag value` or `--flag=value`. */
+export function parseCliOptions(args: string[]): CliOptions {
+  const options: CliOptions = { port: DEFAULT_PORT };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const value =
-      arg === '--port' ? args[++i] : arg.startsWith('--port=') ? arg.slice(7) : undefined;
-    if (arg !== '--port' && value === undefined) throw new Error(`unknown argument: ${arg}`);
-    const port = Number(value);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new Error(
-        `--port needs a port number between 0 and 65535, got: ${value ?? '(nothing)'}`,
-      );
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = eq > 0 ? arg.slice(eq + 1) : args[i + 1];
+    const takeValue = () => {
+      if (eq < 0) i++;
+      if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
+        throw new Error(`${flag} needs a value`);
+      }
+      return value;
+    };
+    switch (flag) {
+      case '--port': {
+        if (eq < 0) i++;
+        const port = Number(value);
+        if (
+          value === undefined ||
+          value === '' ||
+          !Number.isInteger(port) ||
+          port < 0 ||
+          port > 65535
+        ) {
+          throw new Error(
+            `--port needs a port number between 0 and 65535, got: ${value ?? '(nothing)'}`,
+          );
+        }
+        options.port = port;
+        break;
+      }
+      case '--dbpath':
+        options.dbPath = takeValue();
+        break;
+      case '--replSet':
+        options.replSet = takeValue();
+        break;
+      case '--bind_ip':
+        options.host = takeValue();
+        break;
+      default:
+        throw new Error(`unknown argument: ${arg}`);
     }
-    return port;
   }
-  return DEFAULT_PORT;
+  return options;
+}
+
+/** Reads `--port <n>` or `--port=<n>` (with the other flags allowed beside it). */
+export function parsePort(args: string[]): number {
+  return parseCliOptions(args).port;
 }
 
 async function main(): Promise<void> {
-  let port: number;
+  let options: CliOptions;
   try {
-    port = parsePort(process.argv.slice(2));
+    options = parseCliOptions(process.argv.slice(2));
   } catch (error) {
-    console.error(`${(error as Error).message}\nusage: mongo:embedded [--port <n>]`);
+    console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  const engine = await startEmbeddedMongo({ port });
+  const engine = await startEmbeddedMongo({
+    port: options.port,
+    host: options.host,
+    dataDir: options.dbPath,
+    replicaSet: options.replSet,
+  });
   // The contract: the URI alone on a line of stdout once connections are accepted.
   process.stdout.write(`${engine.uri}\n`);
   const shutdown = () => {

@@ -23,6 +23,13 @@ export const ErrorCode = {
   DuplicateKey: 11000,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,
+  // Change streams and the journal.
+  Unauthorized: 13,
+  WriteConcernFailed: 64,
+  InvalidResumeToken: 260,
+  ChangeStreamHistoryLost: 286,
+  /** "The $changeStream stage is only supported on replica sets". */
+  Location40573: 40573,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

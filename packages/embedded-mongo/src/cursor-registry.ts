@@ -9,6 +9,15 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 /** mongod's cursorTimeoutMillis default: idle cursors are reaped after ten minutes. */
 const CURSOR_TIMEOUT_MS = 10 * 60 * 1000;
 
+/** Random positive 63-bit ids, like mongod's, so clients never see small or guessable ones. */
+export function newCursorId(inUse: (key: string) => boolean): Long {
+  let id: Long;
+  do {
+    id = Long.fromBits(randomInt(0, 2 ** 32) | 0, randomInt(1, 2 ** 31));
+  } while (inUse(id.toString()));
+  return id;
+}
+
 interface OpenCursor {
   ns: string;
   documents: Document[];
@@ -62,13 +71,8 @@ export class CursorRegistry {
     return { id, ns, batch };
   }
 
-  /** Random positive 63-bit ids, like mongod's, so clients never see small or guessable ones. */
   private newId(): Long {
-    let id: Long;
-    do {
-      id = Long.fromBits(randomInt(0, 2 ** 32) | 0, randomInt(1, 2 ** 31));
-    } while (this.cursors.has(id.toString()));
-    return id;
+    return newCursorId((key) => this.cursors.has(key));
   }
 
   /** Returns whether the cursor existed. */

@@ -1,7 +1,10 @@
 import type { Document } from 'bson';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ChangeStreams } from './change-streams/change-streams';
 import { CommandDispatcher } from './command-dispatcher';
 import { CommandError } from './command-error';
+import { CommandRunner } from './command-runner';
+import { DurableStore } from './durability/durable-store';
 import { MAX_MESSAGE_SIZE_BYTES } from './commands/handshake.commands';
 import { CursorRegistry } from './cursor-registry';
 import { EngineStorage } from './storage/engine-storage';
@@ -27,12 +30,25 @@ export interface EmbeddedMongoOptions {
   ttlMonitorIntervalMs?: number;
   /** Receives the start-up notice and the reasons connections are closed; console by default. */
   logger?: EmbeddedMongoLogger;
+  /**
+   * Directory that makes the data durable (journal + snapshots, see the README); without it
+   * data lives in memory only. One engine at a time may use a directory (lock file).
+   */
+  dataDir?: string;
+  /** Journal size that triggers a new snapshot; 64 MiB by default. */
+  journalCompactBytes?: number;
+  /** Report as a one-member replica set of this name, which enables change streams. */
+  replicaSet?: string;
 }
 
 export interface EmbeddedMongo {
   /** `mongodb://host:port`, without a database name. */
   uri: string;
   port: number;
+  /** The replica set name when started with `replicaSet`. */
+  replicaSet?: string;
+  /** The directory the data is kept in, when durable. */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -47,11 +63,12 @@ const consoleLogger: EmbeddedMongoLogger = { warn: (message) => console.warn(mes
 class Connection {
   private readonly framer = new MessageFramer(MAX_MESSAGE_SIZE_BYTES);
   private closed = false;
+  private waiting?: Promise<void>;
 
   constructor(
     private readonly socket: Socket,
     private readonly id: number,
-    private readonly dispatcher: CommandDispatcher,
+    private readonly runner: CommandRunner,
     private readonly logger: EmbeddedMongoLogger,
     private readonly nextRequestId: () => number,
   ) {
@@ -82,19 +99,39 @@ class Connection {
       // Legacy clients may wrap the command as `{ $query: command, $readPreference }`.
       const query = request.query;
       const command = (query.$query as Document | undefined) ?? query;
-      const reply = this.dispatcher.execute(command, dbName, this.id);
-      this.socket.write(encodeReply(encodeOpReply, this.nextRequestId(), responseTo, reply));
+      this.send(encodeOpReply, responseTo, this.runner.run(command, dbName, this.id));
       return;
     }
     const dbName = request.command.$db as unknown;
     const reply =
       typeof dbName === 'string'
-        ? this.dispatcher.execute(request.command, dbName, this.id)
+        ? this.runner.run(request.command, dbName, this.id)
         : new CommandError('Location40571', 'OP_MSG requests require a $db argument').toReply();
     // moreToCome: the client does not read a reply (fire-and-forget writes).
-    if (!request.moreToCome) {
-      this.socket.write(encodeReply(encodeOpMsg, this.nextRequestId(), responseTo, reply));
+    if (!request.moreToCome) this.send(encodeOpMsg, responseTo, reply);
+  }
+
+  /** Replies leave in request order, also when one of them waits (journal sync, change stream). */
+  private send(
+    encode: (requestId: number, responseTo: number, reply: Document) => Buffer,
+    responseTo: number,
+    reply: Document | Promise<Document>,
+  ): void {
+    if (!this.waiting && !(reply instanceof Promise)) {
+      this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, reply));
+      return;
     }
+    const sent = (this.waiting ?? Promise.resolve())
+      .then(() => reply)
+      .then((ready) => {
+        if (!this.closed && !this.socket.destroyed) {
+          this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, ready));
+        }
+      });
+    this.waiting = sent;
+    void sent.finally(() => {
+      if (this.waiting === sent) this.waiting = undefined;
+    });
   }
 
   close(reason: string): void {
@@ -128,33 +165,75 @@ function encodeReply(
   }
 }
 
+/** Whether a listen address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(bare)
+  );
+}
+
+/**
+ * The engine has no authentication: anyone who can reach its port can read and change every
+ * document. So it listens on loopback addresses only.
+ */
+export function checkBindAddress(host: string): void {
+  if (!isLoopbackHost(host)) {
+    throw new Error(
+      `refusing to listen on ${host}: the embedded engine has no authentication, so it only ` +
+        'binds to loopback addresses (127.0.0.1, ::1, localhost); use a real MongoDB server with ' +
+        'authentication to serve other machines',
+    );
+  }
+}
+
 /** Starts the engine on 127.0.0.1 and resolves once it accepts connections. */
 export async function startEmbeddedMongo(
   options: EmbeddedMongoOptions = {},
 ): Promise<EmbeddedMongo> {
   const logger = options.logger ?? consoleLogger;
   const host = options.host ?? '127.0.0.1';
+  checkBindAddress(host);
   const storage = new EngineStorage();
   const cursors = new CursorRegistry();
   const dispatcher = new CommandDispatcher(storage, cursors);
+  // Recovery runs before any listener exists, so replayed changes are not journaled again.
+  const store = options.dataDir
+    ? DurableStore.open(options.dataDir, storage, { compactBytes: options.journalCompactBytes })
+    : undefined;
+  const changeStreams = options.replicaSet ? new ChangeStreams(storage) : undefined;
   const sockets = new Set<Socket>();
   let connectionCount = 0;
   let requestCount = 0;
   const nextRequestId = () => (requestCount = (requestCount + 1) & 0x7fffffff);
 
+  // The member's own address is known once the port is bound, before any client connects.
+  const replicaSet = options.replicaSet ? { name: options.replicaSet, me: '' } : undefined;
+  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet);
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, ++connectionCount, dispatcher, logger, nextRequestId);
+    new Connection(socket, ++connectionCount, runner, logger, nextRequestId);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await store?.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const me = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (replicaSet) replicaSet.me = me;
   // Errors after start (e.g. EMFILE on accept) must not crash the host process.
   server.on('error', (error) => logger.warn(`[embedded-mongo] server error: ${error.message}`));
 
@@ -162,12 +241,22 @@ export async function startEmbeddedMongo(
     storage,
     options.ttlMonitorIntervalMs ?? DEFAULT_TTL_MONITOR_INTERVAL_MS,
   );
-  const reaper = setInterval(() => cursors.reapIdle(), CURSOR_REAP_INTERVAL_MS);
+  const reaper = setInterval(() => {
+    cursors.reapIdle();
+    changeStreams?.reapIdle();
+  }, CURSOR_REAP_INTERVAL_MS);
   reaper.unref();
 
-  const { port } = server.address() as AddressInfo;
-  const uri = `mongodb://${host}:${port}`;
-  logger.warn(`[embedded-mongo] listening on ${uri}: ${IN_MEMORY_NOTICE}`);
+  const uri = `mongodb://${me}`;
+  if (store) {
+    const { journalRecords, droppedTailBytes } = store.recovery;
+    logger.warn(
+      `[embedded-mongo] listening on ${uri}: data kept in ${options.dataDir} (recovered ${journalRecords} journal records` +
+        `${droppedTailBytes > 0 ? `, dropped a torn tail of ${droppedTailBytes} bytes left by a crash` : ''})`,
+    );
+  } else {
+    logger.warn(`[embedded-mongo] listening on ${uri}: ${IN_MEMORY_NOTICE}`);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -175,10 +264,23 @@ export async function startEmbeddedMongo(
       stopTtlMonitor();
       clearInterval(reaper);
       cursors.clear();
-      server.close(() => resolve());
+      changeStreams?.clear();
+      server.close(() => {
+        // Every acknowledged write is already journaled; close() syncs and frees the lock.
+        void (store?.close() ?? Promise.resolve()).then(resolve, (error: Error) => {
+          logger.warn(`[embedded-mongo] closing the data directory failed: ${error.message}`);
+          resolve();
+        });
+      });
       for (const socket of sockets) socket.destroy();
     });
     return stopping;
   };
-  return { uri, port, stop };
+  return {
+    uri,
+    port,
+    replicaSet: options.replicaSet,
+    dataDir: options.dataDir,
+    stop,
+  };
 }

@@ -1,5 +1,7 @@
 export {
+  checkBindAddress,
   IN_MEMORY_NOTICE,
+  isLoopbackHost,
   startEmbeddedMongo,
   type EmbeddedMongo,
   type EmbeddedMongoLogger,

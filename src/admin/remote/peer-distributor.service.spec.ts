@@ -28,13 +28,7 @@ describe('PeerDistributor', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const distributor = (hosts: string[], timeoutMs = 2000, secret: string | null = SECRET) =>
     new PeerDistributor(
-      {
-        hosts,
-        secret: secret ?? undefined,
-        secrets: secret ? [secret] : [],
-        timeoutMs,
-        maxClockSkewSeconds: 300,
-      },
+      { hosts, secrets: secret ? [secret] : [], self: [], timeoutMs, maxClockSkewSeconds: 300 },
       clock,
     );
   /** A port that was just free: connecting to it is refused. */
@@ -55,24 +49,32 @@ describe('PeerDistributor', () => {
     }
   });
 
+  /** Verifies a received call as the peer at `self` would. */
+  const verifyAs = (self: string, req: IncomingMessage, body: string) =>
+    verifyRequestSignature(
+      [SECRET],
+      {
+        method: req.method!,
+        audience: req.headers['x-signature-audience'] as string,
+        path: req.url!,
+        timestamp: req.headers['x-signature-timestamp'] as string,
+        nonce: req.headers['x-signature-nonce'] as string,
+        body,
+      },
+      req.headers['x-signature'] as string,
+      clock.nowMs(),
+      300,
+      [self],
+    ).ok;
+
   it('POSTs the signed body to every peer and collects one string per failure', async () => {
     const seen: { path?: string; body: string; verified: boolean }[] = [];
+    let okUrl = '';
     const ok = await start((req, body, res) => {
-      const check = verifyRequestSignature(
-        SECRET,
-        {
-          method: req.method!,
-          path: req.url!,
-          timestamp: req.headers['x-signature-timestamp'] as string,
-          body,
-        },
-        req.headers['x-signature'] as string,
-        clock.nowMs(),
-        300,
-      );
-      seen.push({ path: req.url, body, verified: check.ok });
+      seen.push({ path: req.url, body, verified: verifyAs(okUrl, req, body) });
       json(res, 200, { invalidated: 1, errors: [] });
     });
+    okUrl = ok;
     const notFound = await start((_req, _body, res) =>
       json(res, 404, {
         statusCode: 404,
@@ -108,6 +110,30 @@ describe('PeerDistributor', () => {
       `${hanging}: timeout after 1500 ms`,
       `${refused}: ECONNREFUSED`,
     ]);
+  });
+
+  it('signs each peer’s call for that peer alone: its own audience and nonce', async () => {
+    const calls: { url: string; req: IncomingMessage; body: string }[] = [];
+    const urls: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      urls.push(
+        await start((req, body, res) => {
+          calls.push({ url: `http://${req.headers.host}`, req, body });
+          json(res, 200, { invalidated: 0, errors: [] });
+        }),
+      );
+    }
+    expect(await distributor(urls).distribute('invalidate', { username: 'bob' })).toEqual([]);
+    expect(calls.map((c) => c.req.headers['x-signature-audience']).sort()).toEqual(
+      [...urls].sort(),
+    );
+    const [a, b] = calls;
+    expect(a.req.headers['x-signature-nonce']).not.toBe(b.req.headers['x-signature-nonce']);
+    expect(verifyAs(a.url, a.req, a.body)).toBe(true);
+    expect(verifyAs(b.url, b.req, b.body)).toBe(true);
+    // What was sent to one peer does not verify at the other.
+    expect(verifyAs(b.url, a.req, a.body)).toBe(false);
+    expect(verifyAs(a.url, b.req, b.body)).toBe(false);
   });
 
   it('does nothing without peers, and sends nothing without a secret', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { peerConfig, PeerConfig } from '../../../config';
 import { Clock } from '../../common/clock';
-import { signatureHeaders } from './request-signature';
+import { peerOrigin, signatureHeaders } from './request-signature';
 
 export type RemoteOperation = 'validate' | 'invalidate';
 
@@ -27,9 +27,11 @@ async function describeResponse(res: Response): Promise<string> {
 }
 
 /**
- * Sends an admin operation, signed with PEER_SECRET, to every PEER_HOSTS entry at once. Each
- * call is bounded by PEER_TIMEOUT_MS, so a slow or dead peer delays the answer by at most that
- * long; every failure becomes one `"<peer>: <what went wrong>"` string, never an exception.
+ * Sends an admin operation to every PEER_HOSTS entry at once, each call signed for that peer
+ * alone (its origin as the audience, a nonce of its own) with the first PEER_SECRET, so a call
+ * captured on its way to one peer is refused by every other instance. Each call is bounded by
+ * PEER_TIMEOUT_MS, so a slow or dead peer delays the answer by at most that long; every failure
+ * becomes one `"<peer>: <what went wrong>"` string, never an exception.
  */
 @Injectable()
 export class PeerDistributor {
@@ -41,8 +43,9 @@ export class PeerDistributor {
   ) {}
 
   async distribute(op: RemoteOperation, body: object): Promise<string[]> {
-    const { hosts, secret, timeoutMs } = this.config;
+    const { hosts, secrets, timeoutMs } = this.config;
     if (hosts.length === 0) return [];
+    const [secret] = secrets;
     if (!secret) return hosts.map((h) => `${h}: not sent, PEER_SECRET is not configured`);
     const path = remotePath(op);
     const payload = JSON.stringify(body);
@@ -55,7 +58,7 @@ export class PeerDistributor {
               'Content-Type': 'application/json',
               ...signatureHeaders(
                 secret,
-                { method: 'POST', path, body: payload },
+                { method: 'POST', audience: peerOrigin(host), path, body: payload },
                 this.clock.nowMs(),
               ),
             },

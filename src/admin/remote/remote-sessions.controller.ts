@@ -10,7 +10,7 @@ import { SignatureGuard } from './signature.guard';
 
 /**
  * The admin's validate/invalidate for peer instances: no bearer token, an HMAC signature under
- * PEER_SECRET instead. These never fan out again (a `distribute` query is ignored), so a
+ * one of the PEER_SECRET secrets, addressed to this instance, instead. These never fan out again (a `distribute` query is ignored), so a
  * misconfigured ring of peers cannot loop.
  */
 @ApiTags('remote')
@@ -20,10 +20,20 @@ import { SignatureGuard } from './signature.guard';
   description: 'Unix time, whole seconds',
 })
 @ApiHeader({
+  name: 'X-Signature-Nonce',
+  required: true,
+  description: '16 to 64 characters of [A-Za-z0-9_-], fresh for every request',
+})
+@ApiHeader({
+  name: 'X-Signature-Audience',
+  required: true,
+  description: "The receiver's origin as the sender has it in PEER_HOSTS (one of its PEER_SELF)",
+})
+@ApiHeader({
   name: 'X-Signature',
   required: true,
   description:
-    'Lowercase hex HMAC-SHA256(PEER_SECRET, METHOD + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + BODY)',
+    'Lowercase hex HMAC-SHA256(secret, METHOD + "\\n" + AUDIENCE + "\\n" + PATH + "\\n" + TIMESTAMP + "\\n" + NONCE + "\\n" + BODY)',
 })
 @ApiErrors(ErrorCode.SIGNATURE_INVALID, ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
 @Public()

@@ -6,17 +6,23 @@ import { Clock } from '../../common/clock';
 import { ErrorCode } from '../../common/error-codes';
 import { ReplayCache } from './replay-cache';
 import {
+  SIGNATURE_AUDIENCE_HEADER,
   SIGNATURE_HEADER,
+  SIGNATURE_NONCE_HEADER,
   SIGNATURE_TIMESTAMP_HEADER,
+  SignatureFailure,
   verifyRequestSignature,
 } from './request-signature';
 
-const MESSAGES = {
-  missing: 'X-Signature and X-Signature-Timestamp headers are required',
-  malformed: 'X-Signature must be 64 lowercase hex digits and X-Signature-Timestamp Unix seconds',
+const MESSAGES: Record<SignatureFailure, string> = {
+  missing:
+    'X-Signature, X-Signature-Timestamp, X-Signature-Nonce and X-Signature-Audience headers are required',
+  malformed:
+    'X-Signature must be 64 lowercase hex digits, X-Signature-Timestamp Unix seconds and X-Signature-Nonce 16 to 64 of [A-Za-z0-9_-]',
   stale: 'The signature timestamp is too far from the server clock',
+  audience: 'The signature is addressed to another instance',
   mismatch: 'The signature does not match the request',
-} as const;
+};
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];
@@ -31,8 +37,9 @@ function pathOf(req: Request): string {
 }
 
 /**
- * Admits a remote (peer) call only if it carries a fresh HMAC signature of its method, path,
- * timestamp and raw body under PEER_SECRET that has not been accepted before. Without a
+ * Admits a remote (peer) call only if it carries a fresh HMAC signature, under one of the
+ * PEER_SECRET secrets, of its method, audience, path, timestamp, nonce and raw body, addressed
+ * to one of this instance's PEER_SELF origins, with a nonce not accepted before. Without a
  * configured secret every call is refused.
  */
 @Injectable()
@@ -47,7 +54,7 @@ export class SignatureGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request & { rawBody?: Buffer }>();
-    if (!this.config.secret) {
+    if (this.config.secrets.length === 0) {
       throw unauthorized(ErrorCode.SIGNATURE_INVALID, 'Remote calls are disabled (no PEER_SECRET)');
     }
     const hasBody =
@@ -58,17 +65,26 @@ export class SignatureGuard implements CanActivate {
       throw unauthorized(ErrorCode.SIGNATURE_INVALID, MESSAGES.mismatch);
     }
     const timestamp = header(req, SIGNATURE_TIMESTAMP_HEADER);
-    const signature = header(req, SIGNATURE_HEADER);
+    const nonce = header(req, SIGNATURE_NONCE_HEADER);
     const check = verifyRequestSignature(
-      this.config.secret,
-      { method: req.method, path: pathOf(req), timestamp, body: req.rawBody ?? Buffer.alloc(0) },
-      signature,
+      this.config.secrets,
+      {
+        method: req.method,
+        audience: header(req, SIGNATURE_AUDIENCE_HEADER),
+        path: pathOf(req),
+        timestamp,
+        nonce,
+        body: req.rawBody ?? Buffer.alloc(0),
+      },
+      header(req, SIGNATURE_HEADER),
       this.clock.nowMs(),
       this.config.maxClockSkewSeconds,
+      this.config.self,
     );
     if (!check.ok) throw unauthorized(ErrorCode.SIGNATURE_INVALID, MESSAGES[check.reason]);
-    if (!(await this.replays.remember(signature!, Number(timestamp)))) {
-      throw unauthorized(ErrorCode.SIGNATURE_INVALID, 'This signature was already used');
+    // Only a verified call spends its nonce, so nobody can burn nonces they could not sign.
+    if (!(await this.replays.remember(nonce!, Number(timestamp)))) {
+      throw unauthorized(ErrorCode.SIGNATURE_INVALID, 'This nonce was already used (replay)');
     }
     return true;
   }

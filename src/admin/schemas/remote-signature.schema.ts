@@ -1,13 +1,13 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 /**
- * A remote-call signature that was accepted once. Kept (shared by every instance on the same
+ * The nonce of a remote call that was accepted once. Kept (shared by every instance on the same
  * database) until its timestamp leaves the skew window, after which the timestamp check refuses
  * it anyway; inserting one that is already there is a replay.
  */
 @Schema({ collection: 'remote_signatures', versionKey: false })
 export class RemoteSignature {
-  /** The lowercase hex signature; `_id` makes it unique with no extra index. */
+  /** The X-Signature-Nonce value; `_id` makes it unique with no extra index. */
   @Prop({ type: String })
   _id: string;
 

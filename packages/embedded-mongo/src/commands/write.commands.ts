@@ -110,7 +110,12 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
     outcome.before = doc;
     outcome.after = doc;
     if (valueKey(next) === valueKey(doc)) continue;
-    collection.replace(doc, next);
+    // Change streams tell a replacement document from an operator or pipeline update.
+    collection.replace(
+      doc,
+      next,
+      isOperatorUpdate(update) || Array.isArray(update) ? 'update' : 'replace',
+    );
     outcome.after = next;
     outcome.modified++;
   }

@@ -9,6 +9,7 @@ import {
   type IndexSpec,
 } from './collection-index';
 import type { StoredDocument } from './document-path';
+import type { StorageListener } from './storage-events';
 
 export const ID_INDEX_NAME = '_id_';
 const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
@@ -19,15 +20,24 @@ const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
  * before it changes anything, so a failed write leaves no trace.
  */
 export class Collection {
-  readonly uuid = new UUID();
+  /** Assigned anew on creation; restored from disk when the engine recovers its data. */
+  uuid = new UUID();
+  /** Told of every change after it is made (the journal and change streams listen). */
+  listener?: StorageListener;
   private readonly documents = new Map<string, StoredDocument>();
   private readonly secondary: CollectionIndex[] = [];
 
   constructor(
     readonly dbName: string,
     readonly name: string,
-    readonly options: Document = {},
+    public options: Document = {},
   ) {}
+
+  /** Replaces the collection's options (collMod), journaled like any other change. */
+  setOptions(options: Document): void {
+    this.options = options;
+    this.listener?.({ op: 'setOptions', db: this.dbName, coll: this.name, options });
+  }
 
   get ns(): string {
     return `${this.dbName}.${this.name}`;
@@ -64,11 +74,16 @@ export class Collection {
     this.checkUnique(stored, idKey);
     this.documents.set(idKey, stored);
     for (const index of this.secondary) index.add(stored, idKey);
+    this.listener?.({ op: 'insert', db: this.dbName, coll: this.name, doc: stored });
     return stored;
   }
 
   /** Replaces a stored document by its new version; `_id` is immutable, so the key stays. */
-  replace(previous: StoredDocument, next: StoredDocument): void {
+  replace(
+    previous: StoredDocument,
+    next: StoredDocument,
+    kind: 'update' | 'replace' = 'update',
+  ): void {
     const idKey = valueKey(previous._id);
     if (valueKey(next._id) !== idKey) {
       throw new CommandError(
@@ -80,12 +95,22 @@ export class Collection {
     for (const index of this.secondary) index.remove(previous, idKey);
     this.documents.set(idKey, next);
     for (const index of this.secondary) index.add(next, idKey);
+    this.listener?.({
+      op: 'replace',
+      db: this.dbName,
+      coll: this.name,
+      before: previous,
+      doc: next,
+      kind,
+    });
   }
 
   remove(doc: StoredDocument): void {
     const idKey = valueKey(doc._id);
-    if (!this.documents.delete(idKey)) return;
-    for (const index of this.secondary) index.remove(doc, idKey);
+    const stored = this.documents.get(idKey);
+    if (!stored || !this.documents.delete(idKey)) return;
+    for (const index of this.secondary) index.remove(stored, idKey);
+    this.listener?.({ op: 'delete', db: this.dbName, coll: this.name, before: stored });
   }
 
   /**
@@ -166,6 +191,7 @@ export class Collection {
       index.add(doc, idKey);
     }
     this.secondary.push(index);
+    this.listener?.({ op: 'createIndex', db: this.dbName, coll: this.name, spec: normalized });
     return 'created';
   }
 
@@ -175,10 +201,12 @@ export class Collection {
       throw new CommandError('IndexNotFound', `index not found with name [${name}]`);
     }
     this.secondary.splice(position, 1);
+    this.listener?.({ op: 'dropIndex', db: this.dbName, coll: this.name, name });
   }
 
   dropAllIndexes(): void {
     this.secondary.length = 0;
+    this.listener?.({ op: 'dropAllIndexes', db: this.dbName, coll: this.name });
   }
 
   private checkUnique(doc: StoredDocument, idKey: string): void {

@@ -1,10 +1,22 @@
 import type { Document } from 'bson';
 import { CommandError } from '../command-error';
 import { Collection } from './collection';
+import type { StorageChange, StorageListener } from './storage-events';
 
 /** All databases the engine holds; a database exists while it has a collection. */
 export class EngineStorage {
   private readonly databases = new Map<string, Map<string, Collection>>();
+  private readonly listeners: StorageListener[] = [];
+
+  /** Registers a listener for every change from now on (journal, change streams). */
+  listen(listener: StorageListener): void {
+    this.listeners.push(listener);
+    for (const collection of this.allCollections()) collection.listener = this.emit;
+  }
+
+  private readonly emit = (change: StorageChange): void => {
+    for (const listener of this.listeners) listener(change);
+  };
 
   databaseNames(): string[] {
     return [...this.databases.keys()];
@@ -39,6 +51,16 @@ export class EngineStorage {
     }
     const collection = new Collection(dbName, name, options);
     collections.set(name, collection);
+    if (this.listeners.length > 0) {
+      collection.listener = this.emit;
+      this.emit({
+        op: 'createCollection',
+        db: dbName,
+        coll: name,
+        options,
+        uuid: collection.uuid,
+      });
+    }
     return collection;
   }
 
@@ -48,11 +70,17 @@ export class EngineStorage {
     if (!collections || !collection) return undefined;
     collections.delete(name);
     if (collections.size === 0) this.databases.delete(dbName);
+    collection.listener = undefined;
+    this.emit({ op: 'dropCollection', db: dbName, coll: name });
     return collection;
   }
 
   dropDatabase(dbName: string): void {
+    const collections = this.databases.get(dbName);
+    if (!collections) return;
     this.databases.delete(dbName);
+    for (const collection of collections.values()) collection.listener = undefined;
+    this.emit({ op: 'dropDatabase', db: dbName });
   }
 }
 
