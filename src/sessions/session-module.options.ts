@@ -22,8 +22,13 @@ export interface SessionHooks {
 }
 
 export interface SessionModuleOptions {
-  /** Per-request access-token secret (e.g. per tenant). Default: JWT_SECRET. */
-  getTokenSecret?: (request: Request) => string | Promise<string>;
+  /**
+   * Per-request access-token secret(s) (e.g. per tenant): the first signs, every one verifies.
+   * Default: JWT_SECRET's list.
+   */
+  getTokenSecret?: (
+    request: Request,
+  ) => string | readonly string[] | Promise<string | readonly string[]>;
   hooks?: SessionHooks;
 }
 

@@ -25,7 +25,7 @@ import {
   liveSessionFilter,
 } from './session-state';
 import { SessionRecord, SessionView, toSessionView } from './session.view';
-import { AccessClaims, TokenService } from './token.service';
+import { AccessClaims, TokenSecrets, TokenService } from './token.service';
 
 /** A session as read with `.lean()`. */
 export type SessionLean = Session & { _id: Types.ObjectId };
@@ -144,7 +144,7 @@ export class SessionsService {
   private async refreshNotRotated(
     hash: string,
     next: string,
-    secret: string,
+    secret: TokenSecrets,
     now: Date,
     request: Request,
   ): Promise<TokenResponse> {
@@ -496,7 +496,7 @@ export class SessionsService {
   private async respond(
     doc: SessionLean,
     refreshToken: string,
-    secret: string,
+    secret: TokenSecrets,
     issuedAt: Date,
     request: Request,
   ): Promise<TokenResponse> {

@@ -2,9 +2,18 @@ import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
 import type { AuthConfig } from '../../config';
 import { ApiException } from '../common/api.exception';
+import * as accessToken from './access-token';
+import { keyIdOf } from './access-token';
 import { TokenService } from './token.service';
 
-const config = { jwtSecret: 'default-secret', accessTokenTtlSeconds: 900 } as AuthConfig;
+const config = {
+  jwtSecret: 'default-secret',
+  jwtSecrets: ['default-secret'],
+  tokenIssuer: 'nest-sessions',
+  tokenAudience: 'nest-sessions',
+  clockSkewSeconds: 30,
+  accessTokenTtlSeconds: 900,
+} as AuthConfig;
 const nowS = 1_900_000_000;
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -17,7 +26,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('TokenService', () => {
-  const tokens = new TokenService(new JwtService(), config, {});
+  const tokens = new TokenService(config, {});
 
   it('signs HS256 access tokens with sub, sid, typ and the given iat, verified against a clock', () => {
     const token = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
@@ -25,8 +34,16 @@ describe('TokenService', () => {
       .split('.')
       .slice(0, 2)
       .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
-    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(payload).toEqual({ sub: 'u1', sid: 's1', typ: 'access', iat: nowS, exp: nowS + 900 });
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyIdOf('k') });
+    expect(payload).toEqual({
+      sub: 'u1',
+      sid: 's1',
+      typ: 'access',
+      iss: 'nest-sessions',
+      aud: 'nest-sessions',
+      iat: nowS,
+      exp: nowS + 900,
+    });
     expect(tokens.verifyAccess(token, 'k', (nowS + 899) * 1000)).toEqual({ sub: 'u1', sid: 's1' });
     expect(codeOf(() => tokens.verifyAccess(token, 'k', (nowS + 900) * 1000))).toBe(
       'TOKEN_INVALID',
@@ -38,6 +55,14 @@ describe('TokenService', () => {
     expect(tokens.signAccess({ sub: 'u', sid: 's' }, 'k', nowS)).toBe(
       tokens.signAccess({ sub: 'u', sid: 's' }, 'k', nowS),
     );
+  });
+
+  it('verifies with every secret of a list and signs with the first (rotation)', () => {
+    const old = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'old', nowS);
+    const fresh = tokens.signAccess({ sub: 'u1', sid: 's1' }, ['new', 'old'], nowS);
+    expect(tokens.verifyAccess(old, ['new', 'old'], nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(tokens.verifyAccess(fresh, 'new', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(codeOf(() => tokens.verifyAccess(old, 'new', nowS * 1000))).toBe('TOKEN_INVALID');
   });
 
   it('refuses alg none, other algorithms and other token types', () => {
@@ -66,18 +91,17 @@ describe('TokenService', () => {
   });
 
   it('takes the secret from getTokenSecret when configured', async () => {
-    const custom = new TokenService(new JwtService(), config, {
+    const custom = new TokenService(config, {
       getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
     });
     const req = { headers: { 'x-tenant': 'a' } } as unknown as Request;
     expect(await custom.secretFor(req)).toBe('t-a');
-    expect(await tokens.secretFor(req)).toBe('default-secret');
+    expect(await tokens.secretFor(req)).toEqual(['default-secret']);
   });
 
   it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
-    const jwt = new JwtService();
-    const own = new TokenService(jwt, config, {});
-    const verify = jest.spyOn(jwt, 'verify');
+    const own = new TokenService(config, {});
+    const verify = jest.spyOn(accessToken, 'verifyAccessToken');
     const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
     expect(own.verifyAccess(token, 'k', (nowS + 899) * 1000 + 999)).toEqual({

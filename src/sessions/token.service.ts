@@ -1,18 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  hkdfSync,
-  KeyObject,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { authConfig, AuthConfig } from '../../config';
 import { unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
+import {
+  AccessTokenKey,
+  AccessTokenPolicy,
+  accessTokenKeys,
+  signAccessToken,
+  verifyAccessToken,
+} from './access-token';
 import { SESSION_MODULE_OPTIONS, SessionModuleOptions } from './session-module.options';
 
 export interface AccessClaims {
@@ -20,15 +18,24 @@ export interface AccessClaims {
   sid: string;
 }
 
+/** A secret, or a list of them: the first signs, every one verifies (rotation). */
+export type TokenSecrets = string | readonly string[];
+
 /** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
 /** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
 const MAX_VERIFIED_TOKENS = 10_000;
 
+interface KeySet {
+  all: AccessTokenKey[];
+  signing: AccessTokenKey;
+  rotation: Buffer;
+}
+
 interface VerifiedToken {
-  secret: string;
+  keys: KeySet;
   claims: AccessClaims;
-  /** `exp` in seconds: valid while the clock's second is before it, as jsonwebtoken decides. */
+  /** `exp` in seconds: valid while the clock's second is before it. */
   exp: number;
 }
 
@@ -36,78 +43,69 @@ const invalidToken = () =>
   unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
 
 /**
- * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`) and refresh tokens
- * (256 random bits, opaque, stored only as SHA-256). Token successors on rotation are derived,
- * not random: `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window
- * maps to the very pair the first rotation issued, on any instance, with only hashes stored.
+ * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`, `iss`, `aud`, `iat`,
+ * `exp`, header `kid`; the rules are in access-token.ts) and refresh tokens (256 random bits,
+ * opaque, stored only as SHA-256). Token successors on rotation are derived, not random:
+ * `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window maps to the
+ * very pair the first rotation issued, on any instance, with only hashes stored.
  */
 @Injectable()
 export class TokenService {
-  private readonly keys = new Map<string, { signing: KeyObject; rotation: Buffer }>();
+  private readonly keys = new Map<string, KeySet>();
   private readonly verified = new Map<string, VerifiedToken>();
+  private readonly policy: AccessTokenPolicy;
 
   constructor(
-    private readonly jwt: JwtService,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
-  ) {}
+  ) {
+    this.policy = {
+      issuer: config.tokenIssuer,
+      audience: config.tokenAudience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      clockSkewSeconds: config.clockSkewSeconds,
+    };
+  }
 
   get accessTokenTtlSeconds(): number {
     return this.config.accessTokenTtlSeconds;
   }
 
-  /** The secret for this request: the `getTokenSecret` hook, else JWT_SECRET. */
-  secretFor(request: Request): string | Promise<string> {
+  /** The secrets for this request: the `getTokenSecret` hook, else JWT_SECRET's list. */
+  secretFor(request: Request): TokenSecrets | Promise<TokenSecrets> {
     return this.options.getTokenSecret
       ? this.options.getTokenSecret(request)
-      : this.config.jwtSecret;
+      : this.config.jwtSecrets;
   }
 
-  signAccess(claims: AccessClaims, secret: string, issuedAtSeconds: number): string {
-    return this.jwt.sign(
-      { sub: claims.sub, sid: claims.sid, typ: 'access', iat: issuedAtSeconds },
-      {
-        // jsonwebtoken takes a KeyObject; @nestjs/jwt's types only name string | Buffer.
-        secret: this.keysFor(secret).signing as unknown as string,
-        algorithm: 'HS256',
-        expiresIn: this.config.accessTokenTtlSeconds,
-      },
+  signAccess(claims: AccessClaims, secrets: TokenSecrets, issuedAtSeconds: number): string {
+    return signAccessToken(
+      { sub: claims.sub, sid: claims.sid },
+      this.keysFor(secrets).signing,
+      issuedAtSeconds,
+      this.policy,
     );
   }
 
   /**
-   * Verifies signature (HS256 only, so `alg: none` is refused), expiry against `nowMs`, and type.
-   * A token already verified under the same secret is not verified again (HMAC, base64 and JSON
-   * on every request of every client): only its expiry is checked, the same way.
+   * Verifies the token by the rules of access-token.ts against `nowMs`. A token already
+   * verified under the same keys is not verified again (HMAC, base64 and JSON on every request
+   * of every client): only its expiry is checked, the same way.
    */
-  verifyAccess(token: string, secret: string, nowMs: number): AccessClaims {
+  verifyAccess(token: string, secrets: TokenSecrets, nowMs: number): AccessClaims {
     const nowS = Math.floor(nowMs / 1000);
+    const keys = this.keysFor(secrets);
     const known = this.verified.get(token);
-    if (known !== undefined && known.secret === secret) {
+    if (known !== undefined && known.keys === keys) {
       if (nowS < known.exp) return known.claims;
       this.verified.delete(token);
       throw invalidToken();
     }
-    let payload: Record<string, unknown>;
-    try {
-      payload = this.jwt.verify<Record<string, unknown>>(token, {
-        secret: this.keysFor(secret).signing as unknown as string,
-        algorithms: ['HS256'],
-        clockTimestamp: nowS,
-      });
-    } catch {
-      throw invalidToken();
-    }
-    const { sub, sid, typ, exp } = payload;
-    if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
-      throw invalidToken();
-    }
-    const claims: AccessClaims = Object.freeze({ sub, sid });
-    // Only tokens that expire are remembered (ours always do); the map is bounded like `keys`.
-    if (typeof exp === 'number') {
-      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
-      this.verified.set(token, { secret, claims, exp });
-    }
+    const verified = verifyAccessToken(token, keys.all, nowS, this.policy);
+    if (!verified) throw invalidToken();
+    const claims: AccessClaims = Object.freeze({ sub: verified.sub, sid: verified.sid });
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+    this.verified.set(token, { keys, claims, exp: verified.exp });
     return claims;
   }
 
@@ -116,8 +114,8 @@ export class TokenService {
   }
 
   /** The token that replaces `presented` on rotation; the same for the same input, always. */
-  successorOf(presented: string, secret: string): string {
-    return createHmac('sha256', this.keysFor(secret).rotation)
+  successorOf(presented: string, secrets: TokenSecrets): string {
+    return createHmac('sha256', this.keysFor(secrets).rotation)
       .update(presented)
       .digest('base64url');
   }
@@ -133,17 +131,22 @@ export class TokenService {
     return x.length === y.length && timingSafeEqual(x, y);
   }
 
-  private keysFor(secret: string) {
-    let keys = this.keys.get(secret);
+  private keysFor(secrets: TokenSecrets): KeySet {
+    const list = typeof secrets === 'string' ? [secrets] : secrets;
+    if (!list.length) throw new Error('No access-token secret for this request');
+    const id = list.join('\0');
+    let keys = this.keys.get(id);
     if (!keys) {
       if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
+      const all = accessTokenKeys(list);
       keys = {
-        signing: createSecretKey(Buffer.from(secret, 'utf8')),
+        all,
+        signing: all[0],
         rotation: Buffer.from(
-          hkdfSync('sha256', secret, Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
+          hkdfSync('sha256', list[0], Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
         ),
       };
-      this.keys.set(secret, keys);
+      this.keys.set(id, keys);
     }
     return keys;
   }
