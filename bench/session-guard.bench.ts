@@ -13,6 +13,7 @@ import { ConfigModule } from '@nestjs/config';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allConfigs, validateEnv } from '../config';
+import { SESSION_OPTIONS_INJECT, sessionOptionsFromConfig } from '../src/app.module';
 import { CommonModule } from '../src/common/common.module';
 import { DatabaseModule } from '../src/database/database.module';
 import { SessionGuard, SessionModule } from '../src/sessions';
@@ -31,7 +32,11 @@ class BenchController {
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv }),
     CommonModule,
     DatabaseModule,
-    SessionModule.forRoot(),
+    // The app's own env mapping, so SESSION_CACHE_TTL_MS below switches the cache.
+    SessionModule.forRootAsync({
+      inject: SESSION_OPTIONS_INJECT,
+      useFactory: sessionOptionsFromConfig,
+    }),
   ],
   controllers: [BenchController],
 })

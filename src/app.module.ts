@@ -1,23 +1,70 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { allConfigs, validateEnv } from '../config';
+import {
+  allConfigs,
+  authConfig,
+  AuthConfig,
+  sessionConfig,
+  SessionConfig,
+  validateEnv,
+} from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AdminModule } from './admin/admin.module';
+import { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
 import { createValidationPipe } from './common/validation';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { OperationsModule } from './operations/operations.module';
-import { SessionModule } from './sessions/sessions.module';
+import { SessionModule, SessionModuleOptions } from './sessions';
 import { SweepModule } from './sweep/sweep.module';
+
+/**
+ * This app's environment, validated by ConfigModule at start-up, mapped onto SessionModule's
+ * options: the one place env variables reach the session library.
+ */
+export function sessionOptionsFromConfig(
+  auth: AuthConfig,
+  session: SessionConfig,
+  clock: Clock,
+): SessionModuleOptions {
+  return {
+    secrets: auth.jwtSecrets,
+    accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
+    refreshReuseGraceSeconds: auth.refreshReuseGraceSeconds,
+    idleTimeoutSeconds: session.idleTimeoutSeconds,
+    absoluteTimeoutSeconds: session.absoluteTimeoutSeconds,
+    maxSessionsPerUser: session.maxPerUser,
+    retentionSeconds: session.retentionSeconds,
+    lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
+    cache: { ttlMs: session.cacheTtlMs },
+    loginRateLimit: { limit: auth.loginRateLimit, windowSeconds: 60 },
+    passwordHashing: {
+      memoryCostKib: auth.passwordHash.memoryCost,
+      timeCost: auth.passwordHash.timeCost,
+      parallelism: auth.passwordHash.parallelism,
+    },
+    initialAdmin:
+      auth.adminUsername && auth.adminPassword
+        ? { username: auth.adminUsername, password: auth.adminPassword }
+        : undefined,
+    clock,
+  };
+}
+
+/** Injected into sessionOptionsFromConfig, in its parameter order. */
+export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock];
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv, cache: true }),
     CommonModule,
     DatabaseModule,
-    SessionModule.forRoot(),
+    SessionModule.forRootAsync({
+      inject: SESSION_OPTIONS_INJECT,
+      useFactory: sessionOptionsFromConfig,
+    }),
     AdminModule,
     OperationsModule,
     HealthModule,

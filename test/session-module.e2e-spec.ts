@@ -31,7 +31,14 @@ import {
 } from '../src/sessions';
 import type { TokenResponse } from '../src/sessions/dto/token-response.dto';
 import { Session } from '../src/sessions/schemas/session.schema';
-import { bearer, createTestApp, createUser, login, TestApp } from './support/app';
+import {
+  bearer,
+  createTestApp,
+  createUser,
+  login,
+  TEST_SESSION_OPTIONS,
+  TestApp,
+} from './support/app';
 
 const calls: string[] = [];
 
@@ -105,6 +112,10 @@ class ProbeController {
     SessionModule.forRootAsync({
       inject: [Clock],
       useFactory: (clock: Clock) => ({
+        ...TEST_SESSION_OPTIONS,
+        secrets: undefined,
+        idleTimeoutSeconds: 600,
+        clock,
         getTokenSecret: (req: Request) =>
           `tenant-secret-${String(req.headers['x-tenant'] ?? 'none')}-0123456789abcdef`,
         hooks: {
@@ -157,7 +168,7 @@ describe('SessionModule in another app: guards, decorators, hooks (e2e)', () => 
   };
 
   beforeAll(async () => {
-    t = await createTestApp({ SESSION_IDLE_TIMEOUT_SECONDS: '600' }, { module: ProbeAppModule });
+    t = await createTestApp({}, { module: ProbeAppModule });
     await createUser(t, { username: 'alice', password: 'alice-password', groups: ['g1', 'g2'] });
     await createUser(t, { username: 'root', password: 'root-password', roles: ['admin'] });
   });
@@ -335,7 +346,7 @@ class OpenController {
     ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv }),
     CommonModule,
     DatabaseModule,
-    SessionModule.forRoot({ globalGuards: false }),
+    SessionModule.forRoot({ ...TEST_SESSION_OPTIONS, globalGuards: false }),
   ],
   controllers: [GuardedController, OpenController],
   providers: [
@@ -362,5 +373,66 @@ describe('SessionModule.forRoot({ globalGuards: false }) (e2e)', () => {
     const admin = await t.http().get('/guarded/admin').set('Authorization', bearer(s.accessToken));
     expect(admin.status).toBe(403);
     expect(admin.body.code).toBe('FORBIDDEN');
+  });
+});
+
+/** A host app with no global pipe or filter of its own: the module's routes still validate. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv }),
+    DatabaseModule,
+    SessionModule.forRoot(TEST_SESSION_OPTIONS),
+  ],
+})
+class BareHostModule {}
+
+describe('SessionModule in a host app without a global pipe or filter (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({}, { module: BareHostModule });
+    await createUser(t, { username: 'alice', password: 'alice-password' });
+  });
+  afterAll(() => t.close());
+
+  const expectValidationFailed = (res: { status: number; body: unknown }) => {
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'VALIDATION_FAILED',
+    });
+  };
+
+  it('answers 400 VALIDATION_FAILED for POST /auth/refresh {}', async () => {
+    expectValidationFailed(await t.http().post('/auth/refresh').send({}));
+    expectValidationFailed(
+      await t.http().post('/auth/refresh').send({ refreshToken: 'x', extra: 1 }),
+    );
+  });
+
+  it('answers 400 VALIDATION_FAILED for GET /sessions/not-an-id', async () => {
+    const s = await login(t, 'alice', 'alice-password');
+    expectValidationFailed(
+      await t.http().get('/sessions/not-an-id').set('Authorization', bearer(s.accessToken)),
+    );
+    expectValidationFailed(
+      await t.http().get('/sessions?state=bogus').set('Authorization', bearer(s.accessToken)),
+    );
+  });
+
+  it('gives its own errors the contract shape (401 TOKEN_MISSING, 401 INVALID_CREDENTIALS)', async () => {
+    const missing = await t.http().get('/sessions/current');
+    expect(missing.status).toBe(401);
+    expect(missing.body).toMatchObject({ statusCode: 401, code: 'TOKEN_MISSING' });
+    const wrong = await t
+      .http()
+      .post('/auth/login')
+      .send({ username: 'alice', password: 'wrong-password' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({
+      statusCode: 401,
+      error: 'Unauthorized',
+      code: 'INVALID_CREDENTIALS',
+    });
   });
 });

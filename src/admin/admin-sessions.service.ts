@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types } from 'mongoose';
-import { sessionConfig, SessionConfig } from '../../config';
+import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
 import { conflict, notFound } from '../common/api.exception';
 import { Clock } from '../common/clock';
 import { EndReason, Session } from '../sessions/schemas/session.schema';
@@ -41,7 +41,7 @@ export class AdminSessionsService {
     @InjectModel(User.name) private readonly users: Model<User>,
     @InjectModel(ValidationGeneration.name)
     private readonly generations: Model<ValidationGeneration>,
-    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
+    @Inject(SESSION_SETTINGS) private readonly config: SessionSettings,
     private readonly cache: SessionCache,
     private readonly clock: Clock,
   ) {}

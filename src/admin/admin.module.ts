@@ -6,7 +6,6 @@ import { UsersModule } from '../users/users.module';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminSessionsService } from './admin-sessions.service';
 import { AdminUsersController } from './admin-users.controller';
-import { BootstrapAdmin } from './bootstrap-admin';
 import { SessionExportService } from './export/session-export.service';
 import { PeerDistributor } from './remote/peer-distributor.service';
 import { RemoteSessionsController } from './remote/remote-sessions.controller';
@@ -33,7 +32,6 @@ import {
   controllers: [AdminSessionsController, AdminUsersController, RemoteSessionsController],
   providers: [
     AdminSessionsService,
-    BootstrapAdmin,
     SessionExportService,
     PeerDistributor,
     ReplayCache,

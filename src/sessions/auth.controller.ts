@@ -1,4 +1,14 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -13,6 +23,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { Public } from './decorators/public.decorator';
@@ -27,6 +39,8 @@ import { SessionsService } from './sessions.service';
 
 @ApiTags('auth')
 @ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE: the database is unreachable' })
+@UsePipes(sessionValidationPipe)
+@UseFilters(AllExceptionsFilter)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly sessions: SessionsService) {}

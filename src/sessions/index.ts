@@ -1,11 +1,21 @@
 /** What other modules and apps use from the session module. */
 export { SessionModule } from './sessions.module';
+export {
+  resolveSessionOptions,
+  SESSION_DEFAULTS,
+  SESSION_MODULE_OPTIONS,
+  SESSION_SETTINGS,
+} from './session-module.options';
 export type {
   SessionHooks,
   SessionModuleAsyncOptions,
   SessionModuleOptions,
+  SessionModuleStaticOptions,
+  SessionSettings,
+  TokenSecrets,
   UpsertSessionErrorContext,
 } from './session-module.options';
+export type { ConnectionInfo } from './connection-info';
 export { SessionsService, toSessionContext } from './sessions.service';
 export type { SessionLean } from './sessions.service';
 export { SessionCache } from './session-cache';

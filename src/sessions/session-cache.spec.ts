@@ -1,6 +1,6 @@
-import type { SessionConfig } from '../../config';
 import { ManualClock } from '../common/clock';
 import { SessionCache } from './session-cache';
+import { resolveSessionOptions } from './session-module.options';
 import type { AuthContext } from './session-context';
 
 const TTL_MS = 1000;
@@ -10,7 +10,7 @@ function context(id: string): AuthContext {
 }
 
 function cache(clock: ManualClock): SessionCache {
-  return new SessionCache({ cacheTtlMs: TTL_MS } as SessionConfig, clock);
+  return new SessionCache(resolveSessionOptions({ secrets: 's', cache: { ttlMs: TTL_MS }, clock }));
 }
 
 describe('SessionCache', () => {
@@ -49,7 +49,9 @@ describe('SessionCache', () => {
   });
 
   it('caches nothing when the TTL is 0', () => {
-    const c = new SessionCache({ cacheTtlMs: 0 } as SessionConfig, new ManualClock(0));
+    const c = new SessionCache(
+      resolveSessionOptions({ secrets: 's', cache: { ttlMs: 0 }, clock: new ManualClock(0) }),
+    );
     c.set('a', context('a'));
     expect(c.get('a')).toBeUndefined();
     expect(c.size).toBe(0);

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sessionConfig, SessionConfig } from '../../config';
-import { Clock } from '../common/clock';
+import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 import type { AuthContext } from './session-context';
 
 interface Entry {
@@ -19,15 +18,12 @@ interface Entry {
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(
-    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
-    private readonly clock: Clock,
-  ) {}
+  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {}
 
   get(sessionId: string): AuthContext | undefined {
     const entry = this.entries.get(sessionId);
     if (!entry) return undefined;
-    if (entry.expiresAtMs <= this.clock.nowMs()) {
+    if (entry.expiresAtMs <= this.settings.clock.nowMs()) {
       this.entries.delete(sessionId);
       return undefined;
     }
@@ -35,13 +31,13 @@ export class SessionCache {
   }
 
   set(sessionId: string, value: AuthContext): void {
-    if (this.config.cacheTtlMs <= 0) return;
-    const now = this.clock.nowMs();
+    if (this.settings.cache.ttlMs <= 0) return;
+    const now = this.settings.clock.nowMs();
     // Every entry lives the same TTL, so re-inserting at the end keeps the map in expiry order
     // and the expired entries at its front, where each write drops them. Without this, an entry
     // whose session is never used again stayed forever: memory grew with every session seen.
     this.entries.delete(sessionId);
-    this.entries.set(sessionId, { value, expiresAtMs: now + this.config.cacheTtlMs });
+    this.entries.set(sessionId, { value, expiresAtMs: now + this.settings.cache.ttlMs });
     for (const [id, entry] of this.entries) {
       if (entry.expiresAtMs > now) break;
       this.entries.delete(id);

@@ -1,10 +1,16 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { Request } from 'express';
+import { Clock } from '../common/clock';
+import { type ConnectionInfo, getConnectionInfo } from './connection-info';
+import type { TokenResponse } from './dto/token-response.dto';
+import { bearerToken } from './guards/bearer-token';
 import type { WaterfallHook } from './hooks';
 import type { AuthContext } from './session-context';
-import type { TokenResponse } from './dto/token-response.dto';
 
+/** The options exactly as the host passed them (forRoot's argument or forRootAsync's result). */
 export const SESSION_MODULE_OPTIONS = Symbol('SESSION_MODULE_OPTIONS');
+/** The options with defaults applied and checked: what the module's own code reads. */
+export const SESSION_SETTINGS = Symbol('SESSION_SETTINGS');
 
 /** What `onUpsertSessionError` hooks learn about the failed write. */
 export interface UpsertSessionErrorContext {
@@ -21,22 +27,82 @@ export interface SessionHooks {
   onUpsertSessionError?: WaterfallHook<unknown, UpsertSessionErrorContext>[];
 }
 
+/** A secret, or a list of them: the first signs, every one verifies (rotation). */
+export type TokenSecrets = string | readonly string[];
+
+/**
+ * Every setting of `SessionModule`. All are optional except a way to get the token secret
+ * (`secrets` or `getTokenSecret`). The module never reads environment variables: an app maps
+ * its own configuration onto these (this repository's AppModule maps env variables).
+ */
 export interface SessionModuleOptions {
   /**
-   * Per-request access-token secret(s) (e.g. per tenant): the first signs, every one verifies.
-   * Default: JWT_SECRET's list.
+   * Access-token signing secrets: the first signs, every one verifies, so a new secret can be
+   * put first while tokens signed with the old one stay valid until they expire. Each must be
+   * a non-empty string; choose at least 32 random characters.
    */
-  getTokenSecret?: (
-    request: Request,
-  ) => string | readonly string[] | Promise<string | readonly string[]>;
+  secrets?: TokenSecrets;
+  /**
+   * The secret(s) for one request (e.g. per tenant), instead of `secrets`. The first signs,
+   * every one verifies. Called on every protected request: keep it cheap.
+   */
+  getTokenSecret?: (request: Request) => TokenSecrets | Promise<TokenSecrets>;
+  /** Access-token lifetime in seconds. Default 900. */
+  accessTokenTtlSeconds?: number;
+  /**
+   * `iss` and `aud` of the access tokens, the only ones accepted; and how far ahead of this
+   * server's clock a token's `iat` may be. Defaults: 'nest-sessions', 'nest-sessions', 30.
+   */
+  tokenClaims?: { issuer?: string; audience?: string; clockSkewSeconds?: number };
+  /** A session unused this long expires (`idle_timeout`). Default 1800. */
+  idleTimeoutSeconds?: number;
+  /** No session lives longer than this (`absolute_timeout`); at least the idle timeout. Default 604800 (7 days). */
+  absoluteTimeoutSeconds?: number;
+  /**
+   * A just-rotated refresh token presented again within this many seconds answers with the
+   * same new pair (concurrent tabs); later it revokes the session as reuse. 0 disables the
+   * grace. Default 10.
+   */
+  refreshReuseGraceSeconds?: number;
+  /** More live sessions per user than this expires the oldest (`evicted`); 0 means no limit. Default 100. */
+  maxSessionsPerUser?: number;
+  /** How long expired and ended sessions are kept before a sweep deletes them. Default 2592000 (30 days). */
+  retentionSeconds?: number;
+  /** `lastSeenAt` is written at most this often per session (and at least twice per idle timeout). Default 60. */
+  lastSeenWriteIntervalSeconds?: number;
+  /**
+   * The in-process cache of live sessions that spares the per-request database read. `ttlMs`
+   * bounds how long another instance may still honour a session ended elsewhere (0 turns the
+   * cache off); `maxEntries` bounds its memory. Defaults: 5000 ms, 100000 entries.
+   */
+  cache?: { ttlMs?: number; maxEntries?: number };
+  /** Login and reauth attempts allowed per client IP and username per window. Defaults: 10 per 60 s. */
+  loginRateLimit?: { limit?: number; windowSeconds?: number };
+  /**
+   * argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations). Lower only
+   * in tests. Defaults: 19456 KiB, 2 iterations, parallelism 1.
+   */
+  passwordHashing?: { memoryCostKib?: number; timeCost?: number; parallelism?: number };
+  /** Created with the `admin` role at start-up unless a user of that name exists. */
+  initialAdmin?: { username: string; password: string };
+  /**
+   * The client's IP and user agent as recorded on a session and used as the rate-limit key.
+   * The default reads Express's `req.ip`, so the host's `trust proxy` setting decides whether
+   * `X-Forwarded-For` counts.
+   */
+  connectionInfo?: (request: Request) => ConnectionInfo;
+  /** Where the access token travels. Default: the `Authorization: Bearer` header. */
+  transport?: { accessToken?: (request: Request) => string | null };
   hooks?: SessionHooks;
+  /** The module's notion of now (timeouts, token expiry); pass a manual clock in tests. */
+  clock?: Clock;
 }
 
 export interface SessionModuleStaticOptions {
   /**
-   * Register SessionGuard, RolesGuard and GroupsGuard as global guards (deny by default) and
-   * the session-data interceptor as a global interceptor. Default true; with false, apply them
-   * yourself with `@UseGuards(SessionGuard, RolesGuard, GroupsGuard)` (in that order) and, where
+   * Register SessionGuard, RolesGuard and GroupsGuard as global guards (deny by default).
+   * Default true; with false, apply them yourself with
+   * `@UseGuards(SessionGuard, RolesGuard, GroupsGuard)` (in that order) and, where
    * `@SessionData()` is used, `@UseInterceptors(SessionDataInterceptor)`.
    */
   globalGuards?: boolean;
@@ -46,4 +112,201 @@ export interface SessionModuleAsyncOptions
   extends SessionModuleStaticOptions, Pick<ModuleMetadata, 'imports'> {
   inject?: unknown[];
   useFactory: (...args: never[]) => SessionModuleOptions | Promise<SessionModuleOptions>;
+}
+
+/** The options after defaults and checks; what the module's services read. */
+export interface SessionSettings {
+  /** Secrets for a request: the first signs, all verify. */
+  secretsFor: (request: Request) => readonly string[] | Promise<readonly string[]>;
+  accessTokenTtlSeconds: number;
+  tokenClaims: { issuer: string; audience: string; clockSkewSeconds: number };
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+  refreshReuseGraceSeconds: number;
+  maxSessionsPerUser: number;
+  retentionSeconds: number;
+  lastSeenWriteIntervalSeconds: number;
+  cache: { ttlMs: number; maxEntries: number };
+  loginRateLimit: { limit: number; windowSeconds: number };
+  passwordHashing: { memoryCostKib: number; timeCost: number; parallelism: number };
+  initialAdmin: { username: string; password: string } | null;
+  connectionInfo: (request: Request) => ConnectionInfo;
+  accessToken: (request: Request) => string | null;
+  hooks: SessionHooks;
+  clock: Clock;
+}
+
+export const SESSION_DEFAULTS = {
+  accessTokenTtlSeconds: 900,
+  idleTimeoutSeconds: 1800,
+  absoluteTimeoutSeconds: 604800,
+  refreshReuseGraceSeconds: 10,
+  maxSessionsPerUser: 100,
+  retentionSeconds: 2592000,
+  lastSeenWriteIntervalSeconds: 60,
+  cacheTtlMs: 5000,
+  cacheMaxEntries: 100_000,
+  loginRateLimit: 10,
+  loginRateWindowSeconds: 60,
+  memoryCostKib: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+function secretList(value: TokenSecrets): readonly string[] {
+  return typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * Applies defaults and checks every option, throwing one error that names each bad one: a
+ * misconfigured module stops the app at start-up rather than misbehaving later.
+ */
+export function resolveSessionOptions(options: SessionModuleOptions = {}): SessionSettings {
+  const problems: string[] = [];
+  const int = (name: string, value: number | undefined, fallback: number, min: number) => {
+    const v = value ?? fallback;
+    if (!Number.isSafeInteger(v) || v < min) {
+      problems.push(`${name} must be an integer ≥ ${min} (got ${JSON.stringify(value)})`);
+    }
+    return v;
+  };
+  const fn = (name: string, value: unknown) => {
+    if (value !== undefined && typeof value !== 'function')
+      problems.push(`${name} must be a function`);
+  };
+  const d = SESSION_DEFAULTS;
+
+  if (options.secrets === undefined && options.getTokenSecret === undefined) {
+    problems.push('secrets (or getTokenSecret) is required');
+  }
+  let secrets: readonly string[] = [];
+  if (options.secrets !== undefined) {
+    secrets = secretList(options.secrets);
+    if (
+      !Array.isArray(secrets) ||
+      secrets.length === 0 ||
+      !secrets.every((s) => typeof s === 'string' && s.length > 0)
+    ) {
+      problems.push('secrets must be a non-empty string or a non-empty list of them');
+    }
+  }
+  fn('getTokenSecret', options.getTokenSecret);
+  fn('connectionInfo', options.connectionInfo);
+  fn('transport.accessToken', options.transport?.accessToken);
+
+  const idle = int('idleTimeoutSeconds', options.idleTimeoutSeconds, d.idleTimeoutSeconds, 1);
+  const absolute = int(
+    'absoluteTimeoutSeconds',
+    options.absoluteTimeoutSeconds,
+    d.absoluteTimeoutSeconds,
+    1,
+  );
+  if (absolute < idle)
+    problems.push('absoluteTimeoutSeconds must not be shorter than idleTimeoutSeconds');
+
+  const admin = options.initialAdmin;
+  if (
+    admin !== undefined &&
+    (typeof admin?.username !== 'string' ||
+      typeof admin.password !== 'string' ||
+      !admin.username ||
+      !admin.password)
+  ) {
+    problems.push('initialAdmin needs a non-empty username and password');
+  }
+  for (const [name, hooks] of Object.entries(options.hooks ?? {})) {
+    if (
+      hooks !== undefined &&
+      (!Array.isArray(hooks) || !hooks.every((h) => typeof h === 'function'))
+    ) {
+      problems.push(`hooks.${name} must be a list of functions`);
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    problems.push('clock must be a Clock (now() and nowMs())');
+  }
+
+  const getTokenSecret = options.getTokenSecret;
+  const settings: SessionSettings = {
+    secretsFor: getTokenSecret
+      ? (request) => {
+          const got = getTokenSecret(request);
+          return got instanceof Promise ? got.then(secretList) : secretList(got);
+        }
+      : () => secrets,
+    accessTokenTtlSeconds: int(
+      'accessTokenTtlSeconds',
+      options.accessTokenTtlSeconds,
+      d.accessTokenTtlSeconds,
+      1,
+    ),
+    idleTimeoutSeconds: idle,
+    absoluteTimeoutSeconds: absolute,
+    refreshReuseGraceSeconds: int(
+      'refreshReuseGraceSeconds',
+      options.refreshReuseGraceSeconds,
+      d.refreshReuseGraceSeconds,
+      0,
+    ),
+    maxSessionsPerUser: int(
+      'maxSessionsPerUser',
+      options.maxSessionsPerUser,
+      d.maxSessionsPerUser,
+      0,
+    ),
+    retentionSeconds: int('retentionSeconds', options.retentionSeconds, d.retentionSeconds, 0),
+    lastSeenWriteIntervalSeconds: int(
+      'lastSeenWriteIntervalSeconds',
+      options.lastSeenWriteIntervalSeconds,
+      d.lastSeenWriteIntervalSeconds,
+      1,
+    ),
+    cache: {
+      ttlMs: int('cache.ttlMs', options.cache?.ttlMs, d.cacheTtlMs, 0),
+      maxEntries: int('cache.maxEntries', options.cache?.maxEntries, d.cacheMaxEntries, 1),
+    },
+    loginRateLimit: {
+      limit: int('loginRateLimit.limit', options.loginRateLimit?.limit, d.loginRateLimit, 1),
+      windowSeconds: int(
+        'loginRateLimit.windowSeconds',
+        options.loginRateLimit?.windowSeconds,
+        d.loginRateWindowSeconds,
+        1,
+      ),
+    },
+    passwordHashing: {
+      memoryCostKib: int(
+        'passwordHashing.memoryCostKib',
+        options.passwordHashing?.memoryCostKib,
+        d.memoryCostKib,
+        1024,
+      ),
+      timeCost: int('passwordHashing.timeCost', options.passwordHashing?.timeCost, d.timeCost, 1),
+      parallelism: int(
+        'passwordHashing.parallelism',
+        options.passwordHashing?.parallelism,
+        d.parallelism,
+        1,
+      ),
+    },
+    initialAdmin: admin ? { username: admin.username, password: admin.password } : null,
+    tokenClaims: {
+      issuer: options.tokenClaims?.issuer ?? 'nest-sessions',
+      audience: options.tokenClaims?.audience ?? 'nest-sessions',
+      clockSkewSeconds: int(
+        'tokenClaims.clockSkewSeconds',
+        options.tokenClaims?.clockSkewSeconds,
+        30,
+        0,
+      ),
+    },
+    connectionInfo: options.connectionInfo ?? getConnectionInfo,
+    accessToken: options.transport?.accessToken ?? bearerToken,
+    hooks: options.hooks ?? {},
+    clock: options.clock ?? new Clock(),
+  };
+  if (problems.length) {
+    throw new Error(`Invalid SessionModule options:\n  ${problems.join('\n  ')}`);
+  }
+  return settings;
 }

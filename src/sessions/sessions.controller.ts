@@ -9,6 +9,8 @@ import {
   Patch,
   Put,
   Query,
+  UseFilters,
+  UsePipes,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -22,6 +24,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
 import { CurrentSession } from './decorators/current-session.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -47,6 +51,8 @@ const DATA_SCHEMA = {
   description: 'TOKEN_MISSING, TOKEN_INVALID, SESSION_EXPIRED, SESSION_ENDED',
 })
 @ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE' })
+@UsePipes(sessionValidationPipe)
+@UseFilters(AllExceptionsFilter)
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}

@@ -1,11 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { authConfig, AuthConfig, sessionConfig } from '../../config';
-import { CommonModule } from '../common/common.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { GroupsGuard } from './guards/groups.guard';
@@ -17,27 +14,63 @@ import { SessionDataInterceptor } from './interceptors/session-data.interceptor'
 import { Session, SessionSchema } from './schemas/session.schema';
 import { SessionCache } from './session-cache';
 import {
+  resolveSessionOptions,
   SESSION_MODULE_OPTIONS,
+  SESSION_SETTINGS,
   SessionModuleAsyncOptions,
   SessionModuleOptions,
   SessionModuleStaticOptions,
+  SessionSettings,
 } from './session-module.options';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { InitialAdmin } from './initial-admin';
+
+/**
+ * The options, resolved once, in a module of their own: the host's `forRootAsync` factory
+ * injects from the host's providers (and `imports`), never from the session module's, and the
+ * modules the session module imports (users, throttler) can read the settings too. Global, so
+ * the app's own features (admin, sweep) read the same settings.
+ */
+@Module({})
+class SessionOptionsModule {
+  static register(
+    optionsProvider: Provider,
+    imports: NonNullable<SessionModuleAsyncOptions['imports']>,
+  ): DynamicModule {
+    return {
+      module: SessionOptionsModule,
+      global: true,
+      imports,
+      providers: [
+        optionsProvider,
+        {
+          provide: SESSION_SETTINGS,
+          useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
+          inject: [SESSION_MODULE_OPTIONS],
+        },
+      ],
+      exports: [SESSION_MODULE_OPTIONS, SESSION_SETTINGS],
+    };
+  }
+}
 
 /**
  * Sessions, auth routes and the guards that protect everything else. Import it once, at the
- * root: `SessionModule.forRoot({ hooks, getTokenSecret })` or `forRootAsync({ useFactory })`.
- * It is global, so SessionsService, SessionCache, the guards and the Session/User models can be
- * injected anywhere. It needs a Mongoose connection (DatabaseModule) and ConfigModule.
+ * root: `SessionModule.forRoot({ secrets, ... })` or `forRootAsync({ inject, useFactory })`;
+ * every setting is an option (see SessionModuleOptions), none comes from the environment.
+ * It is global, so SessionsService, the guards and the settings can be injected anywhere. It
+ * needs a Mongoose connection. Its routes validate and shape errors on their own.
  */
 @Module({})
 export class SessionModule {
   static forRoot(options: SessionModuleOptions & SessionModuleStaticOptions = {}): DynamicModule {
+    // Fail at the call site, not at bootstrap, when the options are wrong.
+    resolveSessionOptions(options);
     return SessionModule.build(
-      [{ provide: SESSION_MODULE_OPTIONS, useValue: options }],
+      { provide: SESSION_MODULE_OPTIONS, useValue: options },
       [],
       options.globalGuards,
     );
@@ -45,23 +78,22 @@ export class SessionModule {
 
   static forRootAsync(options: SessionModuleAsyncOptions): DynamicModule {
     return SessionModule.build(
-      [
-        {
-          provide: SESSION_MODULE_OPTIONS,
-          useFactory: options.useFactory,
-          inject: (options.inject ?? []) as never[],
-        },
-      ],
+      {
+        provide: SESSION_MODULE_OPTIONS,
+        useFactory: options.useFactory,
+        inject: (options.inject ?? []) as never[],
+      },
       options.imports ?? [],
       options.globalGuards,
     );
   }
 
   private static build(
-    optionProviders: Provider[],
+    optionsProvider: Provider,
     imports: NonNullable<SessionModuleAsyncOptions['imports']>,
     globalGuards = true,
   ): DynamicModule {
+    const optionsModule = SessionOptionsModule.register(optionsProvider, imports);
     // Order matters: APP_GUARDs run in registration order (who you are, then what you may do).
     const globals: Provider[] = globalGuards
       ? [
@@ -74,25 +106,28 @@ export class SessionModule {
       module: SessionModule,
       global: true,
       imports: [
-        ...imports,
-        CommonModule,
-        ConfigModule.forFeature(authConfig),
-        ConfigModule.forFeature(sessionConfig),
+        optionsModule,
         UsersModule,
         JwtModule.register({}),
         MongooseModule.forFeature([{ name: Session.name, schema: SessionSchema }]),
         ThrottlerModule.forRootAsync({
-          imports: [ConfigModule.forFeature(authConfig)],
-          inject: [authConfig.KEY],
-          useFactory: (auth: AuthConfig) => ({
-            throttlers: [{ name: 'login', ttl: 60_000, limit: auth.loginRateLimit }],
+          imports: [optionsModule],
+          inject: [SESSION_SETTINGS],
+          useFactory: (settings: SessionSettings) => ({
+            throttlers: [
+              {
+                name: 'login',
+                ttl: settings.loginRateLimit.windowSeconds * 1000,
+                limit: settings.loginRateLimit.limit,
+              },
+            ],
           }),
         }),
       ],
       controllers: [AuthController, SessionsController],
       providers: [
-        ...optionProviders,
         SessionsService,
+        InitialAdmin,
         TokenService,
         SessionCache,
         SessionGuard,
@@ -105,7 +140,6 @@ export class SessionModule {
         ...globals,
       ],
       exports: [
-        SESSION_MODULE_OPTIONS,
         SessionsService,
         TokenService,
         SessionCache,

@@ -1,9 +1,8 @@
 import { Types } from 'mongoose';
-import type { AuthConfig, SessionConfig } from '../../config';
 import { ManualClock } from '../common/clock';
 import type { UsersService } from '../users/users.service';
 import { SessionCache } from './session-cache';
-import type { SessionModuleOptions } from './session-module.options';
+import { resolveSessionOptions } from './session-module.options';
 import { SessionLean, SessionsService } from './sessions.service';
 import type { TokenService } from './token.service';
 
@@ -12,7 +11,7 @@ const config = {
   absoluteTimeoutSeconds: 7200,
   cacheTtlMs: 5000,
   lastSeenWriteIntervalSeconds: 60,
-} as SessionConfig;
+};
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -33,7 +32,8 @@ function deferred<T>(): Deferred<T> {
  */
 function setup() {
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
-  const cache = new SessionCache(config, clock);
+  const settings = resolveSessionOptions({ secrets: 's', ...config, clock });
+  const cache = new SessionCache(settings);
   const userId = new Types.ObjectId();
   const sessionId = new Types.ObjectId();
   const doc: SessionLean = {
@@ -73,10 +73,7 @@ function setup() {
     users as unknown as UsersService,
     {} as TokenService,
     cache,
-    clock,
-    config,
-    {} as AuthConfig,
-    {} as SessionModuleOptions,
+    settings,
   );
   const claims = { sub: String(userId), sid: String(sessionId) } as never;
   return { service, cache, clock, doc, reads, claims };

@@ -2,20 +2,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import { FilterQuery, Model, Types } from 'mongoose';
-import { authConfig, AuthConfig, sessionConfig, SessionConfig } from '../../config';
 import { ApiException, forbidden, notFound, unauthorized } from '../common/api.exception';
-import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/error-codes';
 import { UsersService } from '../users/users.service';
-import { getConnectionInfo } from './connection-info';
 import type { TokenResponse } from './dto/token-response.dto';
 import { runWaterfall } from './hooks';
 import { EndReason, REFRESH_HISTORY_LENGTH, Session, SessionState } from './schemas/session.schema';
 import { SessionCache } from './session-cache';
 import type { AuthContext, AuthUser, SessionContext } from './session-context';
 import {
-  SESSION_MODULE_OPTIONS,
-  SessionModuleOptions,
+  SESSION_SETTINGS,
+  SessionSettings,
   UpsertSessionErrorContext,
 } from './session-module.options';
 import {
@@ -25,7 +22,7 @@ import {
   liveSessionFilter,
 } from './session-state';
 import { SessionRecord, SessionView, toSessionView } from './session.view';
-import { AccessClaims, TokenSecrets, TokenService } from './token.service';
+import { AccessClaims, TokenService } from './token.service';
 
 /** A session as read with `.lean()`. */
 export type SessionLean = Session & { _id: Types.ObjectId };
@@ -42,17 +39,17 @@ export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
   /** Session loads in progress, by `sid:sub` (see loadOnce). */
   private readonly loading = new Map<string, Promise<AuthContext>>();
+  private readonly clock: SessionSettings['clock'];
 
   constructor(
     @InjectModel(Session.name) readonly model: Model<Session>,
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     private readonly cache: SessionCache,
-    private readonly clock: Clock,
-    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
-    @Inject(authConfig.KEY) private readonly authCfg: AuthConfig,
-    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
-  ) {}
+    @Inject(SESSION_SETTINGS) private readonly config: SessionSettings,
+  ) {
+    this.clock = config.clock;
+  }
 
   /** The contract's Session object with the effective state as of now. */
   view(doc: SessionRecord, currentSessionId?: string | null): SessionView {
@@ -71,8 +68,8 @@ export class SessionsService {
   ): Promise<TokenResponse> {
     const groups = this.checkGroups(user, input.groups ?? []);
     const now = this.clock.now();
-    const { ip, userAgent } = getConnectionInfo(request);
-    const secret = await this.tokens.secretFor(request);
+    const { ip, userAgent } = this.config.connectionInfo(request);
+    const secret = (await this.tokens.secretsFor(request))[0];
     const refreshToken = this.tokens.newRefreshToken();
     let doc: SessionLean;
     try {
@@ -114,7 +111,7 @@ export class SessionsService {
    */
   async refresh(presented: string, request: Request): Promise<TokenResponse> {
     const now = this.clock.now();
-    const secret = await this.tokens.secretFor(request);
+    const secret = (await this.tokens.secretsFor(request))[0];
     const hash = this.tokens.hashRefresh(presented);
     const next = this.tokens.successorOf(presented, secret);
     let doc: SessionLean | null;
@@ -144,7 +141,7 @@ export class SessionsService {
   private async refreshNotRotated(
     hash: string,
     next: string,
-    secret: TokenSecrets,
+    secret: string,
     now: Date,
     request: Request,
   ): Promise<TokenResponse> {
@@ -160,7 +157,7 @@ export class SessionsService {
       // Live and current, yet the rotation did not match: a concurrent reauth replaced it.
       throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
     }
-    const graceMs = this.authCfg.refreshReuseGraceSeconds * 1000;
+    const graceMs = this.config.refreshReuseGraceSeconds * 1000;
     const replay =
       doc.refreshHistory[0] === hash &&
       doc.rotatedAt !== null &&
@@ -191,7 +188,7 @@ export class SessionsService {
     if (!user) throw this.invalidCredentials();
     const groups = input.groups === undefined ? undefined : this.checkGroups(user, input.groups);
     const now = this.clock.now();
-    const secret = await this.tokens.secretFor(request);
+    const secret = (await this.tokens.secretsFor(request))[0];
     const refreshToken = this.tokens.newRefreshToken();
     let doc: SessionLean | null;
     try {
@@ -478,9 +475,9 @@ export class SessionsService {
     return groups;
   }
 
-  /** Above SESSION_MAX_PER_USER live sessions, the oldest are expired (`evicted`). */
+  /** Above maxSessionsPerUser live sessions, the oldest are expired (`evicted`). */
   private async evictOverLimit(userId: string, now: Date): Promise<void> {
-    const max = this.config.maxPerUser;
+    const max = this.config.maxSessionsPerUser;
     if (max <= 0) return;
     const surplus = await this.model
       .find({ userId, ...this.liveFilter(now) })
@@ -496,7 +493,7 @@ export class SessionsService {
   private async respond(
     doc: SessionLean,
     refreshToken: string,
-    secret: TokenSecrets,
+    secret: string,
     issuedAt: Date,
     request: Request,
   ): Promise<TokenResponse> {
@@ -512,7 +509,7 @@ export class SessionsService {
       expiresIn: this.tokens.accessTokenTtlSeconds,
       session: this.view(doc, sid),
     };
-    return runWaterfall(this.options.hooks?.onRefreshTokens, body, request);
+    return runWaterfall(this.config.hooks.onRefreshTokens, body, request);
   }
 
   private async upsertError(
@@ -520,7 +517,7 @@ export class SessionsService {
     operation: UpsertSessionErrorContext['operation'],
     request: Request,
   ): Promise<unknown> {
-    return runWaterfall(this.options.hooks?.onUpsertSessionError, error, {
+    return runWaterfall(this.config.hooks.onUpsertSessionError, error, {
       operation,
       request,
     });

@@ -1,19 +1,12 @@
 import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
-import type { AuthConfig } from '../../config';
 import { ApiException } from '../common/api.exception';
 import * as accessToken from './access-token';
 import { keyIdOf } from './access-token';
+import { resolveSessionOptions } from './session-module.options';
 import { TokenService } from './token.service';
 
-const config = {
-  jwtSecret: 'default-secret',
-  jwtSecrets: ['default-secret'],
-  tokenIssuer: 'nest-sessions',
-  tokenAudience: 'nest-sessions',
-  clockSkewSeconds: 30,
-  accessTokenTtlSeconds: 900,
-} as AuthConfig;
+const config = resolveSessionOptions({ secrets: 'default-secret', accessTokenTtlSeconds: 900 });
 const nowS = 1_900_000_000;
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -26,9 +19,9 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('TokenService', () => {
-  const tokens = new TokenService(config, {});
+  const tokens = new TokenService(config);
 
-  it('signs HS256 access tokens with sub, sid, typ and the given iat, verified against a clock', () => {
+  it('signs HS256 access tokens with kid, sub, sid, typ, iss, aud and the given iat, verified against a clock', () => {
     const token = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     const [header, payload] = token
       .split('.')
@@ -57,14 +50,6 @@ describe('TokenService', () => {
     );
   });
 
-  it('verifies with every secret of a list and signs with the first (rotation)', () => {
-    const old = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'old', nowS);
-    const fresh = tokens.signAccess({ sub: 'u1', sid: 's1' }, ['new', 'old'], nowS);
-    expect(tokens.verifyAccess(old, ['new', 'old'], nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
-    expect(tokens.verifyAccess(fresh, 'new', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
-    expect(codeOf(() => tokens.verifyAccess(old, 'new', nowS * 1000))).toBe('TOKEN_INVALID');
-  });
-
   it('refuses alg none, other algorithms and other token types', () => {
     const jwt = new JwtService();
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -91,16 +76,18 @@ describe('TokenService', () => {
   });
 
   it('takes the secret from getTokenSecret when configured', async () => {
-    const custom = new TokenService(config, {
-      getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
-    });
+    const custom = new TokenService(
+      resolveSessionOptions({
+        getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
+      }),
+    );
     const req = { headers: { 'x-tenant': 'a' } } as unknown as Request;
-    expect(await custom.secretFor(req)).toBe('t-a');
-    expect(await tokens.secretFor(req)).toEqual(['default-secret']);
+    expect(await custom.secretsFor(req)).toEqual(['t-a']);
+    expect(await tokens.secretsFor(req)).toEqual(['default-secret']);
   });
 
   it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
-    const own = new TokenService(config, {});
+    const own = new TokenService(config);
     const verify = jest.spyOn(accessToken, 'verifyAccessToken');
     const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
@@ -119,5 +106,21 @@ describe('TokenService', () => {
     for (let i = 0; i < 2; i++) {
       expect(codeOf(() => own.verifyAccess(tampered, 'k', nowS * 1000))).toBe('TOKEN_INVALID');
     }
+  });
+
+  it('signs with the first secret and verifies with any of the list (rotation)', () => {
+    const own = new TokenService(config);
+    const old = own.signAccess({ sub: 'u1', sid: 's1' }, 'old', nowS);
+    const current = own.signAccess({ sub: 'u1', sid: 's1' }, 'new', nowS);
+    expect(own.verifyAccess(old, ['new', 'old'], nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
+    expect(own.verifyAccess(current, ['new', 'old'], nowS * 1000)).toEqual({
+      sub: 'u1',
+      sid: 's1',
+    });
+    // Once the old secret is dropped from the list, its tokens stop verifying, remembered or not.
+    expect(codeOf(() => own.verifyAccess(old, ['new'], nowS * 1000))).toBe('TOKEN_INVALID');
+    expect(codeOf(() => own.verifyAccess(old, ['new', 'other'], nowS * 1000))).toBe(
+      'TOKEN_INVALID',
+    );
   });
 });

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { authConfig, AuthConfig } from '../../config';
 import { unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
 import {
@@ -11,15 +10,12 @@ import {
   signAccessToken,
   verifyAccessToken,
 } from './access-token';
-import { SESSION_MODULE_OPTIONS, SessionModuleOptions } from './session-module.options';
+import { SESSION_SETTINGS, SessionSettings, TokenSecrets } from './session-module.options';
 
 export interface AccessClaims {
   sub: string;
   sid: string;
 }
-
-/** A secret, or a list of them: the first signs, every one verifies (rotation). */
-export type TokenSecrets = string | readonly string[];
 
 /** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
@@ -55,27 +51,22 @@ export class TokenService {
   private readonly verified = new Map<string, VerifiedToken>();
   private readonly policy: AccessTokenPolicy;
 
-  constructor(
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
-    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
-  ) {
+  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {
     this.policy = {
-      issuer: config.tokenIssuer,
-      audience: config.tokenAudience,
-      ttlSeconds: config.accessTokenTtlSeconds,
-      clockSkewSeconds: config.clockSkewSeconds,
+      issuer: settings.tokenClaims.issuer,
+      audience: settings.tokenClaims.audience,
+      ttlSeconds: settings.accessTokenTtlSeconds,
+      clockSkewSeconds: settings.tokenClaims.clockSkewSeconds,
     };
   }
 
   get accessTokenTtlSeconds(): number {
-    return this.config.accessTokenTtlSeconds;
+    return this.settings.accessTokenTtlSeconds;
   }
 
-  /** The secrets for this request: the `getTokenSecret` hook, else JWT_SECRET's list. */
-  secretFor(request: Request): TokenSecrets | Promise<TokenSecrets> {
-    return this.options.getTokenSecret
-      ? this.options.getTokenSecret(request)
-      : this.config.jwtSecrets;
+  /** The secrets for this request (the `getTokenSecret` option, else `secrets`): the first signs. */
+  secretsFor(request: Request): readonly string[] | Promise<readonly string[]> {
+    return this.settings.secretsFor(request);
   }
 
   signAccess(claims: AccessClaims, secrets: TokenSecrets, issuedAtSeconds: number): string {

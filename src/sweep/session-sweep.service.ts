@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { FilterQuery, Model, Types } from 'mongoose';
-import { sessionConfig, SessionConfig, sweepConfig, SweepConfig } from '../../config';
+import { sweepConfig, SweepConfig } from '../../config';
+import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
 import { Clock } from '../common/clock';
 import { SessionCache } from '../sessions/session-cache';
 import { Session } from '../sessions/schemas/session.schema';
@@ -102,7 +103,7 @@ export class SessionSweepService {
     private readonly leases: LeaseService,
     private readonly cache: SessionCache,
     private readonly clock: Clock,
-    @Inject(sessionConfig.KEY) private readonly sessionCfg: SessionConfig,
+    @Inject(SESSION_SETTINGS) private readonly sessionCfg: SessionSettings,
     @Inject(sweepConfig.KEY) private readonly sweepCfg: SweepConfig,
   ) {}
 

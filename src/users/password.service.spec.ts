@@ -1,10 +1,11 @@
-import type { AuthConfig } from '../../config';
+import { resolveSessionOptions } from '../sessions/session-module.options';
 import { PasswordService } from './password.service';
 
 describe('PasswordService', () => {
-  const config = {
-    passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-  } as AuthConfig;
+  const config = resolveSessionOptions({
+    secrets: 'unused',
+    passwordHashing: { memoryCostKib: 1024, timeCost: 1, parallelism: 1 },
+  });
   const passwords = new PasswordService(config);
   beforeAll(() => passwords.onModuleInit());
 

@@ -1,14 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
-import { authConfig, AuthConfig } from '../../config';
+import { SESSION_SETTINGS, type SessionSettings } from '../sessions/session-module.options';
 
 /** argon2id hashing with the configured cost; verification of unknown users costs the same. */
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private dummyHash: string;
 
-  constructor(@Inject(authConfig.KEY) private readonly config: AuthConfig) {}
+  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {}
 
   async onModuleInit(): Promise<void> {
     // Verified against when the user does not exist, so that "no such user" takes as long as
@@ -19,9 +19,9 @@ export class PasswordService implements OnModuleInit {
   hash(password: string): Promise<string> {
     return argon2.hash(password, {
       type: argon2.argon2id,
-      memoryCost: this.config.passwordHash.memoryCost,
-      timeCost: this.config.passwordHash.timeCost,
-      parallelism: this.config.passwordHash.parallelism,
+      memoryCost: this.settings.passwordHashing.memoryCostKib,
+      timeCost: this.settings.passwordHashing.timeCost,
+      parallelism: this.settings.passwordHashing.parallelism,
     });
   }
 

@@ -1,16 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
-import { authConfig } from '../../config';
 import { PasswordService } from './password.service';
 import { User, UserSchema } from './schemas/user.schema';
 import { UsersService } from './users.service';
 
+/** Users and their passwords. Its settings (hash cost, initial admin) come from SessionModule's options. */
 @Module({
-  imports: [
-    ConfigModule.forFeature(authConfig),
-    MongooseModule.forFeature([{ name: User.name, schema: UserSchema }]),
-  ],
+  imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }])],
   providers: [UsersService, PasswordService],
   exports: [UsersService, PasswordService, MongooseModule],
 })

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { Clock, ManualClock } from '../../src/common/clock';
+import type { SessionModuleOptions } from '../../src/sessions';
 import { UsersService } from '../../src/users/users.service';
 import { startTestDatabase, TestDatabase } from './database';
 
@@ -35,6 +36,16 @@ export const TEST_ENV: Record<string, string> = {
   LOGIN_RATE_LIMIT: '1000',
   SWEEP_ENABLED: 'false',
 };
+
+/**
+ * SessionModule options matching TEST_ENV, for host-app test modules that configure the
+ * module directly rather than through this app's env mapping.
+ */
+export const TEST_SESSION_OPTIONS = {
+  secrets: [TEST_ENV.JWT_SECRET],
+  passwordHashing: { memoryCostKib: 1024, timeCost: 1 },
+  loginRateLimit: { limit: 1000 },
+} satisfies SessionModuleOptions;
 
 /**
  * Builds the real AppModule on a fresh test database with env overrides applied (restored

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { FilterQuery, Model } from 'mongoose';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sessionConfig, SessionConfig } from '../../../config';
+import { SESSION_SETTINGS, type SessionSettings } from '../../sessions';
 import { Clock } from '../../common/clock';
 import { Session } from '../../sessions/schemas/session.schema';
 import { effectiveStateFilter } from '../../sessions/session-state';
@@ -27,7 +27,7 @@ export class SessionExportService {
 
   constructor(
     @InjectModel(Session.name) private readonly sessions: Model<Session>,
-    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
+    @Inject(SESSION_SETTINGS) private readonly config: SessionSettings,
     private readonly clock: Clock,
   ) {}
 

@@ -2,6 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ManualClock } from '../../common/clock';
 import { Public } from '../decorators/public.decorator';
+import type { SessionSettings } from '../session-module.options';
 import type { SessionsService } from '../sessions.service';
 import type { TokenService } from '../token.service';
 import { SessionGuard } from './session.guard';
@@ -24,8 +25,7 @@ describe('SessionGuard outside HTTP', () => {
     new Reflector(),
     {} as TokenService,
     {} as SessionsService,
-    new ManualClock(),
-    {},
+    { clock: new ManualClock(), hooks: {} } as unknown as SessionSettings,
   );
 
   it('denies unmarked RPC and WebSocket handlers and admits @Public() ones', async () => {

@@ -2,16 +2,14 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { unauthorized } from '../../common/api.exception';
-import { Clock } from '../../common/clock';
 import { ErrorCode } from '../../common/error-codes';
 import { ALLOW_EXPIRED_KEY } from '../decorators/allow-expired-session.decorator';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
 import { runWaterfall } from '../hooks';
 import type { AuthenticatedRequest } from '../session-context';
-import { SESSION_MODULE_OPTIONS, SessionModuleOptions } from '../session-module.options';
+import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
 import { SessionsService } from '../sessions.service';
 import { TokenService } from '../token.service';
-import { bearerToken } from './bearer-token';
 
 interface RouteFlags {
   isPublic: boolean;
@@ -32,8 +30,7 @@ export class SessionGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
-    private readonly clock: Clock,
-    @Inject(SESSION_MODULE_OPTIONS) private readonly options: SessionModuleOptions,
+    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -44,16 +41,16 @@ export class SessionGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     const request = context.switchToHttp().getRequest<Request>();
-    const token = bearerToken(request);
+    const token = this.settings.accessToken(request);
     if (!token) throw unauthorized(ErrorCode.TOKEN_MISSING, 'A bearer access token is required');
-    const secret = this.tokens.secretFor(request);
+    const secrets = this.tokens.secretsFor(request);
     const claims = this.tokens.verifyAccess(
       token,
-      typeof secret === 'string' ? secret : await secret,
-      this.clock.nowMs(),
+      secrets instanceof Promise ? await secrets : secrets,
+      this.settings.clock.nowMs(),
     );
     const auth = await this.sessions.authenticate(claims, flags.allowExpired);
-    const hooks = this.options.hooks?.onRequest;
+    const hooks = this.settings.hooks.onRequest;
     (request as AuthenticatedRequest).auth = hooks
       ? await runWaterfall(hooks, auth, request)
       : auth;
