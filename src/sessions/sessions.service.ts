@@ -376,39 +376,46 @@ export class SessionsService {
     state: Exclude<SessionState, 'active'>,
   ): Promise<number> {
     const now = this.clock.now();
+    // Ending is final and reaches expired sessions too (issue 11 finding 2): a signed-out
+    // device left `expired` could be revived by an admin validate. Expiring touches live ones.
+    const from: SessionState[] = state === 'ended' ? ['active', 'expired'] : ['active'];
     const targets = await this.model
-      .find({ ...filter, state: 'active' })
+      .find({ ...filter, state: { $in: from } })
       .select({ _id: 1 })
       .lean<{ _id: Types.ObjectId }[]>();
     if (!targets.length) return 0;
     const ids = targets.map((t) => t._id);
     const result = await this.model.updateMany(
-      { _id: { $in: ids }, state: 'active' },
-      { $set: { state, endReason: reason, expiredAt: now } },
+      { _id: { $in: ids }, state: { $in: from } },
+      {
+        // The data of an ended session is erased at once, not kept for the retention period.
+        $set: {
+          state,
+          endReason: reason,
+          expiredAt: now,
+          ...(state === 'ended' ? { data: {} } : {}),
+        },
+      },
     );
     this.cache.invalidateMany(ids.map(String));
     return result.modifiedCount;
   }
 
-  /** Signs the session out (logout): ended, `endReason: logout`. Already not active: no-op. */
+  /** Signs the session out (logout): ended, `endReason: logout`, also when it had expired. */
   async logout(sessionId: string): Promise<void> {
     await this.endSessions({ _id: sessionId }, 'logout', 'ended');
   }
 
-  /** Ends one of the caller's sessions; 404 when it is not theirs. */
+  /** Ends one of the caller's sessions, also an expired one; 404 when it is not theirs. */
   async endOwn(userId: string, sessionId: string): Promise<void> {
     const ended = await this.endSessions({ _id: sessionId, userId }, 'logout', 'ended');
     if (ended) return;
     if (!(await this.model.exists({ _id: sessionId, userId }))) throw notFound('No such session');
   }
 
-  /** Ends every other live session of the caller; returns how many. */
+  /** Ends every other session of the caller that is not ended yet (active or expired). */
   endOthers(userId: string, currentSessionId: string): Promise<number> {
-    return this.endSessions(
-      { userId, _id: { $ne: currentSessionId }, ...this.liveFilter(this.clock.now()) },
-      'logout',
-      'ended',
-    );
+    return this.endSessions({ userId, _id: { $ne: currentSessionId } }, 'logout', 'ended');
   }
 
   // ---------------------------------------------------------------- own sessions
