@@ -15,7 +15,8 @@ const ADMIN = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'plum-Orbit-63-cascade' 
 const CLEAN = { MONGODB_URI: undefined, JWT_SECRET: undefined, PEER_SECRET: undefined };
 
 async function refusal(env: Record<string, string | undefined>): Promise<string> {
-  const started = startAppProcess({ ...CLEAN, ...env });
+  // A loaded machine can take long to load the app just to refuse it; the exit is what counts.
+  const started = startAppProcess({ ...CLEAN, ...env }, { startTimeoutMs: 100_000 });
   const outcome = await started.then(
     (app) => {
       app.kill('SIGKILL');
@@ -29,7 +30,7 @@ async function refusal(env: Record<string, string | undefined>): Promise<string>
 
 describe('secrets and production refusals at start (issue 11, e2e)', () => {
   // Each case starts the service as a process (from source when the build is stale).
-  jest.setTimeout(120_000);
+  jest.setTimeout(150_000);
   let db: TestDatabase;
   beforeAll(async () => (db = await startTestDatabase()));
   afterAll(() => db.stop());
@@ -79,7 +80,10 @@ describe('secrets and production refusals at start (issue 11, e2e)', () => {
   });
 
   it('generates a secret only for the embedded engine outside production, and says so', async () => {
-    const app = await startAppProcess({ ...CLEAN, NODE_ENV: 'development' });
+    const app = await startAppProcess(
+      { ...CLEAN, NODE_ENV: 'development' },
+      { startTimeoutMs: 100_000 },
+    );
     try {
       const warning = await app.waitForLine((line) => line.includes('JWT_SECRET is not set'));
       expect(JSON.parse(warning)).toMatchObject({ level: 40 });

@@ -60,6 +60,7 @@ export function nodeArgsFor(script: string): string[] {
 /** A variable set to undefined is removed from the environment the service sees. */
 export async function startAppProcess(
   env: Record<string, string | undefined>,
+  options: { startTimeoutMs?: number } = {},
 ): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, nodeArgsFor('src/main'), {
@@ -128,7 +129,7 @@ export async function startAppProcess(
     kill: (signal = 'SIGTERM') => void child.kill(signal),
   };
   try {
-    await waitForLine((line) => line.includes(`listening on port ${port}`));
+    await waitForLine((line) => line.includes(`listening on port ${port}`), options.startTimeoutMs);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
