@@ -200,4 +200,14 @@ describe('validateEnv', () => {
       validateEnv({ PEER_SELF: 'https://a.example, http://b.example:8080' }),
     ).not.toThrow();
   });
+
+  it('refuses TRUST_PROXY=true in production, in favour of a hop count or subnets', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) };
+    expect(() => validateEnv({ ...prod, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+    expect(() => validateEnv({ ...prod, TRUST_PROXY: ' TRUE ' })).toThrow(/TRUST_PROXY/);
+    for (const ok of ['1', '2', '10.0.0.0/8', 'loopback, 172.16.0.0/12', 'false']) {
+      expect(validateEnv({ ...prod, TRUST_PROXY: ok }).TRUST_PROXY).toBe(ok);
+    }
+    expect(validateEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe('true');
+  });
 });

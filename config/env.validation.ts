@@ -274,6 +274,12 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
       }
     }
   }
+  if (env.NODE_ENV === 'production' && env.TRUST_PROXY.trim().toLowerCase() === 'true') {
+    problems.push(
+      'TRUST_PROXY=true: every client could choose its own IP (and rate-limit key) with X-Forwarded-For; ' +
+        "in production give the number of proxy hops (e.g. 1) or the proxies' addresses or subnets (e.g. 10.0.0.0/8,loopback)",
+    );
+  }
   if (env.NODE_ENV === 'production') {
     if (env.PASSWORD_HASH_MEMORY_KIB < 19456 || env.PASSWORD_HASH_TIME_COST < 2) {
       problems.push(

@@ -1,7 +1,8 @@
+import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { appConfig, AppConfig } from '../config';
-import { refuseLoneSurrogates } from './common/unicode';
+import { jsonBodyReviver } from './common/json-body';
 import { setupOpenApi } from './operations/openapi';
 
 /**
@@ -14,6 +15,12 @@ export function configureApp(app: NestExpressApplication): void {
   // `trust proxy` decides what `req.ip` (and so the session's recorded IP and the login rate
   // limit key) is: only with TRUST_PROXY set does X-Forwarded-For count.
   app.set('trust proxy', config.trustProxy);
+  if (config.trustProxy === true) {
+    // Refused in production (config/env.validation.ts); tolerated elsewhere, loudly.
+    new Logger('Bootstrap').warn(
+      'TRUST_PROXY=true: any client can choose its IP (and rate-limit key) with X-Forwarded-For; set a hop count or the proxy subnets instead',
+    );
+  }
 
   // Security headers. The CSP is helmet's default (scripts from 'self' only; Swagger UI loads
   // its scripts as files, so /docs works under it) minus upgrade-insecure-requests, which
@@ -35,8 +42,14 @@ export function configureApp(app: NestExpressApplication): void {
     });
   }
 
-  // Registered before Nest's defaults, which are then skipped (same parser names).
-  app.useBodyParser('json', { limit: config.bodyLimit, reviver: refuseLoneSurrogates });
+  // Registered before Nest's defaults, which are then skipped (same parser names). The reviver
+  // bounds nesting before any pipe or class-transformer sees the body. A JSON merge patch
+  // (RFC 7396) is JSON: PATCH /sessions/current/data applies exactly those semantics.
+  app.useBodyParser('json', {
+    limit: config.bodyLimit,
+    reviver: jsonBodyReviver(),
+    type: ['application/json', 'application/merge-patch+json'],
+  });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: true });
 
   setupOpenApi(app);

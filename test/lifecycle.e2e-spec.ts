@@ -93,6 +93,40 @@ describe('running service: logs and graceful shutdown (e2e)', () => {
     for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 
+  it('keeps credentials sent in a query string out of the log line (issue 12, finding 5)', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVzLXNpZ25hdHVyZQ';
+    const query =
+      `username=${ADMIN.username}&password=${encodeURIComponent(ADMIN.password)}` +
+      `&newPassword=query-new-password-1&access_token=${token}&state=active`;
+    const res = await fetch(`${app.url}/auth/login?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: ADMIN.username, password: 'wrong-password-456' }),
+    });
+    expect(res.status).toBe(401);
+    const line = JSON.parse(
+      await app.waitForLine(
+        (l) => l.includes(`"id":"${res.headers.get('x-request-id')}"`) && l.includes('"res"'),
+      ),
+    );
+    expect(line.req.url).toBe(
+      `/auth/login?username=${ADMIN.username}&password=[redacted]&newPassword=[redacted]&access_token=[redacted]&state=active`,
+    );
+    expect(line.req.query).toBeUndefined();
+    const everything = app.lines.join('\n');
+    for (const secret of [ADMIN.password, 'query-new-password-1', token, 'wrong-password-456']) {
+      expect(everything).not.toContain(secret);
+    }
+
+    // A 14 KB dotted query: answered, and its log line stays short.
+    const long = await fetch(`${app.url}/sessions?state=${'a.'.repeat(7000)}`);
+    expect(long.status).toBe(401);
+    const longLine = await app.waitForLine(
+      (l) => l.includes(`"id":"${long.headers.get('x-request-id')}"`) && l.includes('"res"'),
+    );
+    expect(longLine.length).toBeLessThan(4096);
+  });
+
   it('on SIGTERM stops accepting, finishes the request in flight, closes the database and exits 0', async () => {
     const body = JSON.stringify({ ...ADMIN, label: 'in flight during shutdown' });
     const req = httpRequest({

@@ -11,7 +11,8 @@ import { STATUS_CODES } from 'node:http';
 import { ApiException } from './api.exception';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorBody, ErrorCode } from './error-codes';
-import { scrubSecrets } from './scrub-secrets';
+import { BodyTooDeepError } from './json-body';
+import { redactUrl, scrubSecrets } from './scrub-secrets';
 
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   400: ErrorCode.VALIDATION_FAILED,
@@ -61,6 +62,9 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   const err = (exception ?? {}) as ErrorLike;
   // body-parser's own errors arrive here before any route runs.
+  if (exception instanceof BodyTooDeepError) {
+    return body(400, ErrorCode.VALIDATION_FAILED, exception.message);
+  }
   if (err.type === 'entity.parse.failed') {
     return body(400, ErrorCode.VALIDATION_FAILED, 'The request body is not valid JSON');
   }
@@ -77,6 +81,16 @@ export function toErrorBody(exception: unknown): ErrorBody {
     err.status < 500
   ) {
     return body(400, ErrorCode.VALIDATION_FAILED, 'The request body could not be read');
+  }
+  // A body whose Content-Encoding (gzip, deflate, br) does not decompress: body-parser passes
+  // zlib's error on with status 400 but no `type`.
+  if (
+    typeof err.code === 'string' &&
+    /^(Z_|ERR_ZLIB|ERR_BROTLI|ERR__ERROR)/.test(err.code) &&
+    typeof err.status === 'number' &&
+    err.status < 500
+  ) {
+    return body(400, ErrorCode.VALIDATION_FAILED, 'The request body could not be decompressed');
   }
   if (err.code === 11000) {
     return body(409, ErrorCode.CONFLICT, 'A record with the same unique value already exists');
@@ -116,7 +130,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       errorBody.requestId = request.id !== undefined ? String(request.id) : undefined;
       const detail = exception instanceof Error ? exception.stack : String(exception);
       // An unexpected error's text may quote a value it choked on: never let a credential through.
-      this.logger.error(scrubSecrets(`${request.method} ${request.url} failed: ${detail}`));
+      this.logger.error(
+        `${request.method} ${redactUrl(request.url)} failed: ${scrubSecrets(detail ?? '')}`,
+      );
     }
     // A streamed response (export) that fails midway cannot change its status any more:
     // cut it so the client sees a truncated transfer instead of a silently short file.

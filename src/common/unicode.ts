@@ -6,15 +6,3 @@
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export const hasLoneSurrogate = (text: string) => LONE_SURROGATE.test(text);
-
-/**
- * JSON.parse reviver for request bodies: refuses a body with a lone surrogate in any key or
- * string, before any route runs.
- */
-export function refuseLoneSurrogates(this: unknown, key: string, value: unknown): unknown {
-  if (hasLoneSurrogate(key) || (typeof value === 'string' && hasLoneSurrogate(value))) {
-    // body-parser reports any parse failure as entity.parse.failed: 400 VALIDATION_FAILED.
-    throw new SyntaxError('The request body holds text that is not valid Unicode');
-  }
-  return value;
-}

@@ -4,6 +4,7 @@ import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../../config';
+import { redactSecrets, redactUrl } from '../common/scrub-secrets';
 import type { AuthContext } from '../sessions/session-context';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -31,6 +32,12 @@ export const REDACT_PATHS = [
   '*.refreshHash',
   '*.refreshHistory',
 ];
+
+/** pino-http's serialised request, with the URL and query redacted and secret-named fields. */
+function serializeRequest(req: Record<string, unknown>): unknown {
+  const { query: _query, ...rest } = req;
+  return redactSecrets({ ...rest, url: redactUrl(req.url as string | undefined) });
+}
 
 /** The incoming `x-request-id` when it is safe to log, else a fresh UUID; echoed on the response. */
 export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
@@ -67,8 +74,13 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
     genReqId: requestIdFor,
     customProps: authProps,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    // The response's status is what matters; its headers (helmet's dozen) would double each line.
-    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    serializers: {
+      req: serializeRequest,
+      // The response's status is what matters; its headers (helmet's dozen) would double each line.
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    // Whatever else is logged (an object given to logger.info, an error's extra fields).
+    formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };

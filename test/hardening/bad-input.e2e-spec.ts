@@ -194,12 +194,13 @@ describe('hostile input on every documented route (e2e, property-based)', () => 
     if (input.body && 'raw' in input.body) {
       bytes = input.body.raw;
       // The identity serializer sends a Buffer's bytes as they are (superagent would JSON-encode it).
+      if (input.body.contentEncoding) req.set('Content-Encoding', input.body.contentEncoding);
       req
         .set('Content-Type', input.body.contentType)
         .serialize((b: unknown) => b as string)
         .send(input.body.raw as string);
       sent += input.body.raw.toString();
-      preview = `${input.body.contentType} ${input.body.raw.toString().slice(0, 120)}`;
+      preview = `${input.body.contentType} ${input.body.contentEncoding ?? ''} ${input.body.raw.toString().slice(0, 120)}`;
     } else if (input.body) {
       const text = JSON.stringify(input.body.json);
       bytes = text;

@@ -5,6 +5,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { createHmac } from 'node:crypto';
 import { keyIdOf } from '../../src/sessions/access-token';
 import fc from 'fast-check';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { ALLOW_EXPIRED_KEY } from '../../src/sessions/decorators/allow-expired-session.decorator';
 import { IS_PUBLIC_KEY } from '../../src/sessions/decorators/public.decorator';
 import { ROLES_KEY } from '../../src/sessions/decorators/roles.decorator';
@@ -214,6 +215,10 @@ export const HOSTILE_STRINGS: string[] = [
   '000000000000000000000000',
   'a'.repeat(201),
   'x'.repeat(10_000),
+  // Long dotted strings: the shape that made free-text scrubbing backtrack (issue 12).
+  'a.'.repeat(7000),
+  `${'a.'.repeat(3000)}://`,
+  'eyJ.'.repeat(2000),
 ];
 
 export const hostileString = (): fc.Arbitrary<string> =>
@@ -277,10 +282,36 @@ export const hostileJson = (): fc.Arbitrary<unknown> =>
     ),
   })).value;
 
-/** Bodies built as text (JSON.stringify cannot write an own `__proto__` key, or invalid UTF-8). */
-export type RawBody = { raw: Buffer | string; contentType: string };
+/**
+ * Bodies built as text (JSON.stringify cannot write an own `__proto__` key, or invalid UTF-8),
+ * optionally with a Content-Encoding that the bytes may or may not honour.
+ */
+export type RawBody = { raw: Buffer | string; contentType: string; contentEncoding?: string };
 
 const crafted = (text: string): RawBody => ({ raw: text, contentType: 'application/json' });
+
+function compressedBodies(): RawBody[] {
+  const json = (raw: Buffer, contentEncoding: string): RawBody => ({
+    raw,
+    contentType: 'application/json',
+    contentEncoding,
+  });
+  const plain = Buffer.from('{"username":"u","password":"p"}');
+  const deep = Buffer.from(deepArrayJson(2000));
+  const garbage = Buffer.from('\x1f\x8b\x08\x00 definitely not a gzip stream');
+  return [
+    json(garbage, 'gzip'),
+    json(garbage, 'deflate'),
+    json(garbage, 'br'),
+    json(gzipSync(plain).subarray(0, 12), 'gzip'),
+    json(deflateSync(plain).subarray(0, 4), 'deflate'),
+    json(brotliCompressSync(plain).subarray(0, 3), 'br'),
+    json(gzipSync(deep), 'gzip'),
+    json(brotliCompressSync(deep), 'br'),
+    json(plain, 'gzip, br'),
+    json(plain, 'compress'),
+  ];
+}
 
 /** Bodies aimed at the known weak spots, sent as they are. */
 export const CRAFTED_BODIES: RawBody[] = [
@@ -347,6 +378,16 @@ export const CRAFTED_BODIES: RawBody[] = [
     contentType: 'application/x-www-form-urlencoded',
   },
   { raw: '<xml/>', contentType: 'application/xml' },
+  // Issue 12: ~2000 levels deep in a few KB (class-transformer's recursion overflowed the stack).
+  crafted(deepArrayJson(2000)),
+  crafted(deepJson(2000)),
+  crafted(`{"username":"u","password":"p","groups":${deepArrayJson(2000)}}`),
+  crafted(`{"refreshToken":${deepArrayJson(2000)}}`),
+  crafted(`{"label":${deepJson(2000)}}`),
+  // Compressed garbage, truncated streams and well-formed compressed hostile bodies.
+  ...compressedBodies(),
+  { raw: '{"a":1}', contentType: 'application/merge-patch+json' },
+  { raw: deepArrayJson(2000), contentType: 'application/merge-patch+json' },
   { raw: '{"username":"u"}', contentType: 'text/plain' },
 ];
 

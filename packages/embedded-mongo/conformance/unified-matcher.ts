@@ -116,6 +116,8 @@ export function assertMatches(
   options: MatchOptions = {},
   path = '',
 ): void {
+  // The driver sends a sort as a Map (to keep key order).
+  if (actual instanceof Map) actual = Object.fromEntries(actual);
   const special = specialOperator(expected);
   if (special) {
     matchSpecial(special[0], special[1], actual, isRoot, options, path);

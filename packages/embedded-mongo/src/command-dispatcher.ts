@@ -1,7 +1,11 @@
 import type { Document } from 'bson';
 import { CommandError } from './command-error';
 import { adminCommands } from './commands/admin.commands';
-import type { CommandContext, CommandHandler } from './commands/command-context';
+import {
+  SessionRegistry,
+  type CommandContext,
+  type CommandHandler,
+} from './commands/command-context';
 import { handshakeCommands } from './commands/handshake.commands';
 import { readCommands } from './commands/read.commands';
 import { writeCommands } from './commands/write.commands';
@@ -39,6 +43,8 @@ const handlers: Record<string, CommandHandler> = {
 };
 
 export class CommandDispatcher {
+  private readonly sessions = new SessionRegistry();
+
   constructor(
     private readonly storage: EngineStorage,
     private readonly cursors: CursorRegistry,
@@ -48,6 +54,7 @@ export class CommandDispatcher {
   execute(rawCommand: Document, dbName: string, connectionId: number): Document {
     const commandName = Object.keys(rawCommand)[0];
     try {
+      if (rawCommand.lsid !== undefined) this.sessions.touch(rawCommand.lsid);
       const handler = commandName === undefined ? undefined : handlers[commandName];
       if (!handler || !Object.prototype.hasOwnProperty.call(handlers, commandName)) {
         throw new CommandError('CommandNotFound', `no such command: '${commandName ?? ''}'`);
@@ -67,6 +74,7 @@ export class CommandDispatcher {
         cursors: this.cursors,
         connectionId,
         dbName,
+        sessions: this.sessions,
       };
       return handler(command, context);
     } catch (error) {

@@ -1,4 +1,5 @@
 import { deserialize, serialize, type Document } from 'bson';
+import { normalizeInPlace } from './storage/bson-number';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -16,12 +17,13 @@ const MSG_KNOWN_FLAGS = MSG_CHECKSUM_PRESENT | MSG_MORE_TO_COME | MSG_EXHAUST_AL
 const MSG_REQUIRED_FLAGS_MASK = 0xffff;
 
 /**
- * Values are promoted to JS numbers so that mingo compares them as numbers; a Long that does
- * not fit in a double stays a Long rather than losing precision.
+ * Numbers are decoded as their BSON types (Int32, Double, Long, Decimal128) so the engine can
+ * keep each one's type, then turned into the engine's own representation
+ * (storage/bson-number.ts), where most numbers are plain JS numbers again.
  */
 export const DESERIALIZE_OPTIONS = {
-  promoteLongs: true,
-  promoteValues: true,
+  promoteLongs: false,
+  promoteValues: false,
   promoteBuffers: false,
   bsonRegExp: false,
   validation: { utf8: true },
@@ -121,7 +123,9 @@ function readDocument(message: Buffer, offset: number, end: number): [Document, 
     throw new ProtocolError(`BSON document length ${size} does not fit the message`);
   }
   try {
-    return [deserialize(message.subarray(offset, offset + size), DESERIALIZE_OPTIONS), size];
+    const document = deserialize(message.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
+    normalizeInPlace(document);
+    return [document, size];
   } catch (error) {
     throw new ProtocolError(`invalid BSON: ${(error as Error).message}`);
   }

@@ -2,7 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Long, MongoClient, type CollectionInfo, type Db } from 'mongodb';
+import {
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  MongoClient,
+  type CollectionInfo,
+  type Db,
+} from 'mongodb';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src';
 
 /** These tests restart the engine on a directory, so they need the engine itself. */
@@ -38,6 +46,28 @@ engineOnly('durable data directory (dataDir)', () => {
   afterEach(async () => {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps int32, int64, double and Decimal128 apart across a restart', async () => {
+    const first = await start();
+    await numbered(first.db, 'numbers').insertOne({
+      _id: 1,
+      i: new Int32(1),
+      l: Long.fromNumber(1),
+      d: new Double(1),
+      m: Decimal128.fromString('1.10'),
+    });
+    await stopAll();
+    const second = await start();
+    const doc = await numbered(second.db, 'numbers').findOne(
+      { _id: 1 },
+      { promoteValues: false, promoteLongs: false },
+    );
+    expect(doc?.i).toBeInstanceOf(Int32);
+    expect(doc?.l).toBeInstanceOf(Long);
+    expect(doc?.d).toBeInstanceOf(Double);
+    expect(String(doc?.m)).toBe('1.10');
+    expect(await numbered(second.db, 'numbers').countDocuments({ i: { $type: 'int' } })).toBe(1);
   });
 
   it('keeps documents, BSON types, indexes and collection options across a restart', async () => {

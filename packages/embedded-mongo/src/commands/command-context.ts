@@ -1,11 +1,21 @@
-import { Long, type Document } from 'bson';
-import { Query } from 'mingo';
+import { Binary, Long, type Document } from 'bson';
+import { createHash } from 'node:crypto';
 import { CommandError } from '../command-error';
 import type { CursorRegistry } from '../cursor-registry';
-import { isPlainObject } from '../storage/bson-value';
+import { Aggregator } from 'mingo';
+import { intlLocale, isPlainObject } from '../storage/bson-value';
 import { decidedBy, type Collection } from '../storage/collection';
 import type { StoredDocument } from '../storage/document-path';
 import type { EngineStorage } from '../storage/engine-storage';
+import { numericKind } from '../storage/bson-number';
+import {
+  compileFilter as compileQueryFilter,
+  type CompiledFilter,
+  type FilterOptions,
+  validateFilter,
+} from '../storage/query-filter';
+
+export type { FilterOptions } from '../storage/query-filter';
 
 export interface CommandContext {
   storage: EngineStorage;
@@ -13,6 +23,28 @@ export interface CommandContext {
   connectionId: number;
   /** The database the command runs in (`$db`, or the namespace of a legacy OP_QUERY). */
   dbName: string;
+  /** The logical sessions clients have used (`$listLocalSessions`). */
+  sessions?: SessionRegistry;
+}
+
+/** Logical sessions seen in commands' `lsid`, as mongod's session cache lists them. */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, { id: unknown; lastUse: Date }>();
+  /** Without authentication mongod's session `uid` is the SHA-256 of the empty user name. */
+  private static readonly NO_USER_UID = new Binary(createHash('sha256').update('').digest());
+
+  touch(lsid: unknown): void {
+    if (!isPlainObject(lsid) || lsid.id === undefined) return;
+    const key = String((lsid.id as { toString(encoding?: string): string }).toString('hex'));
+    this.sessions.set(key, { id: lsid.id, lastUse: new Date() });
+  }
+
+  list(): Document[] {
+    return [...this.sessions.values()].map(({ id, lastUse }) => ({
+      _id: { id, uid: SessionRegistry.NO_USER_UID },
+      lastUse,
+    }));
+  }
 }
 
 export type CommandHandler = (command: Document, context: CommandContext) => Document;
@@ -49,6 +81,7 @@ export function optionalNumber(command: Document, field: string): number | undef
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') return value;
   if (value instanceof Long) return value.toNumber();
+  if (numericKind(value)) return Number((value as { valueOf(): unknown }).valueOf());
   throw new CommandError(
     'TypeMismatch',
     `BSON field '${field}' is the wrong type, expected a number`,
@@ -62,9 +95,31 @@ export function toLong(value: unknown): Long {
   throw new CommandError('TypeMismatch', 'cursor id must be a 64-bit integer');
 }
 
-export function compileFilter(filter: Document): Query {
+export function compileFilter(filter: Document, options: FilterOptions = {}): CompiledFilter {
+  return compileQueryFilter(filter, options);
+}
+
+/** The `collation` and `let` of a command, as they change how its filters match. */
+export function filterOptions(command: Document): FilterOptions {
+  const collation = optionalDocument(command, 'collation');
+  const variables = optionalDocument(command, 'let');
+  if (collation !== undefined && typeof collation.locale !== 'string') {
+    throw new CommandError('FailedToParse', "Required field 'locale' is missing");
+  }
+  return {
+    collation:
+      collation && collation.locale !== 'simple'
+        ? { ...collation, locale: intlLocale(collation.locale as string) }
+        : undefined,
+    variables: variables && evaluateLet(variables),
+  };
+}
+
+/** `let` values are expressions (`{ $literal: '$x' }`, `{ $add: [1, 2] }`), evaluated once. */
+function evaluateLet(variables: Document): Document {
   try {
-    return new Query(filter, {});
+    const [values] = new Aggregator([{ $addFields: variables }]).run([{}]) as Document[];
+    return values ?? {};
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
@@ -78,14 +133,20 @@ export function matchingDocuments(
   collection: Collection | undefined,
   filter: Document = {},
   max = Number.POSITIVE_INFINITY,
+  options: FilterOptions = {},
 ): StoredDocument[] {
   if (!isPlainObject(filter)) {
     throw new CommandError('TypeMismatch', 'a query filter must be an object');
   }
+  // Unknown operators are refused even when there is nothing to match them against.
+  validateFilter(filter);
   if (!collection || max <= 0) return [];
-  const { documents, exact } = collection.candidates(filter);
-  const residual = exact ? {} : withoutIndexedId(filter);
-  const query = Object.keys(residual).length > 0 ? compileFilter(residual) : undefined;
+  // Under a collation equal strings are not equal index keys: every document is a candidate.
+  const { documents, exact } = options.collation
+    ? { documents: collection.all(), exact: false }
+    : collection.candidates(filter);
+  const residual = exact ? {} : options.collation ? filter : withoutIndexedId(filter);
+  const query = Object.keys(residual).length > 0 ? compileFilter(residual, options) : undefined;
   const out: StoredDocument[] = [];
   try {
     for (const doc of documents) {

@@ -11,9 +11,11 @@ import {
 } from '../storage/update-document';
 import {
   collectionName,
+  filterOptions,
   matchingDocuments,
   optionalDocument,
   type CommandHandler,
+  type FilterOptions,
 } from './command-context';
 import { project } from './read.commands';
 
@@ -50,6 +52,17 @@ function statementList(command: Document, field: string): Document[] {
   return list;
 }
 
+/** Views are read-only, as on mongod. */
+function writable(collection: Collection): Collection {
+  if (typeof collection.options.viewOn === 'string') {
+    throw new CommandError(
+      'CommandNotSupportedOnView',
+      `Namespace ${collection.ns} is a view, not a collection`,
+    );
+  }
+  return collection;
+}
+
 function withWriteErrors(reply: Document, writeErrors: Document[]): Document {
   return writeErrors.length > 0 ? { ...reply, writeErrors } : reply;
 }
@@ -57,7 +70,7 @@ function withWriteErrors(reply: Document, writeErrors: Document[]): Document {
 const insert: CommandHandler = (command, context) => {
   const name = collectionName(command, 'insert');
   const documents = statementList(command, 'documents');
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
   let n = 0;
   const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
     collection.insert(doc);
@@ -82,6 +95,7 @@ interface UpdateStatement {
   upsert: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  options: FilterOptions;
 }
 
 function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
@@ -100,13 +114,21 @@ function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
 
 /** One update statement; each document it touches is checked and written without yielding. */
 function updateDocuments(collection: Collection, statement: UpdateStatement): UpdateOutcome {
-  const { query, update, multi, upsert, arrayFilters } = statement;
+  const { query, update, multi, upsert, arrayFilters, options } = statement;
+  const { variables } = options;
   const sort = parseSortSpec(statement.sort);
-  let targets = matchingDocuments(collection, query, multi || sort.length > 0 ? undefined : 1);
-  if (!multi && sort.length > 0) targets = sortDocuments(targets, sort).slice(0, 1);
+  let targets = matchingDocuments(
+    collection,
+    query,
+    multi || sort.length > 0 ? undefined : 1,
+    options,
+  );
+  if (!multi && sort.length > 0) {
+    targets = sortDocuments(targets, sort, options.collation).slice(0, 1);
+  }
   const outcome: UpdateOutcome = { matched: targets.length, modified: 0 };
   for (const doc of targets) {
-    const next = applyUpdate(doc, update, { query, arrayFilters });
+    const next = applyUpdate(doc, update, { query, arrayFilters, variables });
     outcome.before = doc;
     outcome.after = doc;
     if (valueKey(next) === valueKey(doc)) continue;
@@ -122,7 +144,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
   if (targets.length === 0 && upsert) {
     const seed = upsertSeed(query, update);
     const inserted = collection.insert(
-      applyUpdate(seed, update, { query, arrayFilters, inserting: true }),
+      applyUpdate(seed, update, { query, arrayFilters, variables, inserting: true }),
     );
     outcome.upsertedId = inserted._id;
     outcome.after = inserted;
@@ -133,7 +155,15 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
 const update: CommandHandler = (command, context) => {
   const name = collectionName(command, 'update');
   const statements = statementList(command, 'updates');
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  // `sort` in an update statement is new in MongoDB 8.0; the engine answers as the 7.0 it reports.
+  if (statements.some((statement) => statement.sort !== undefined)) {
+    throw new CommandError(
+      'Location40415',
+      "BSON field 'update.updates.sort' is an unknown field.",
+    );
+  }
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
+  const { variables } = filterOptions(command);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -145,7 +175,7 @@ const update: CommandHandler = (command, context) => {
       multi,
       upsert: statement.upsert === true,
       arrayFilters: statement.arrayFilters as Document[] | undefined,
-      sort: statement.sort as Document | undefined,
+      options: { ...filterOptions(statement), variables },
     });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -163,7 +193,9 @@ const update: CommandHandler = (command, context) => {
 const deleteCommand: CommandHandler = (command, context) => {
   const name = collectionName(command, 'delete');
   const statements = statementList(command, 'deletes');
-  const collection = context.storage.get(context.dbName, name);
+  const existing = context.storage.get(context.dbName, name);
+  const collection = existing && writable(existing);
+  const { variables } = filterOptions(command);
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const limit = Number(statement.limit ?? 0);
@@ -171,7 +203,8 @@ const deleteCommand: CommandHandler = (command, context) => {
       throw new CommandError('FailedToParse', 'The limit field in delete objects must be 0 or 1');
     }
     const query = (statement.q as Document | undefined) ?? {};
-    for (const doc of matchingDocuments(collection, query, limit === 1 ? 1 : undefined)) {
+    const options = { ...filterOptions(statement), variables };
+    for (const doc of matchingDocuments(collection, query, limit === 1 ? 1 : undefined, options)) {
       collection?.remove(doc);
       n++;
     }
@@ -184,10 +217,11 @@ const findAndModify: CommandHandler = (command, context) => {
   const query = optionalDocument(command, 'query') ?? {};
   const fields = optionalDocument(command, 'fields');
   const returnNew = command.new === true;
-  const collection = context.storage.getOrCreate(context.dbName, name);
+  const collection = writable(context.storage.getOrCreate(context.dbName, name));
+  const options = filterOptions(command);
   const respond = (value: StoredDocument | undefined, lastErrorObject: Document): Document => ({
     lastErrorObject,
-    value: value ? project([value], fields)[0] : null,
+    value: value ? (project([value], fields, query, options)[0] ?? null) : null,
     ok: 1,
   });
 
@@ -196,8 +230,8 @@ const findAndModify: CommandHandler = (command, context) => {
       throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
     }
     const sort = parseSortSpec(optionalDocument(command, 'sort'));
-    const matches = matchingDocuments(collection, query, sort.length > 0 ? undefined : 1);
-    const doc = sortDocuments(matches, sort)[0];
+    const matches = matchingDocuments(collection, query, sort.length > 0 ? undefined : 1, options);
+    const doc = sortDocuments(matches, sort, options.collation)[0];
     if (doc) collection.remove(doc);
     return respond(doc, { n: doc ? 1 : 0 });
   }
@@ -211,6 +245,7 @@ const findAndModify: CommandHandler = (command, context) => {
     upsert: command.upsert === true,
     arrayFilters: command.arrayFilters as Document[] | undefined,
     sort: optionalDocument(command, 'sort'),
+    options,
   });
   if (outcome.upsertedId !== undefined) {
     return respond(returnNew ? outcome.after : undefined, {

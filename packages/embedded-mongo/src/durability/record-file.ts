@@ -1,6 +1,7 @@
 import { deserialize, serialize, type Document } from 'bson';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { normalizeInPlace } from '../storage/bson-number';
 import { DESERIALIZE_OPTIONS } from '../wire-protocol';
 
 /**
@@ -43,7 +44,10 @@ export function decodeRecords(data: Buffer): ReadRecords {
     const body = data.subarray(start, start + length);
     if (crc32(body) !== checksum) break;
     try {
-      records.push(deserialize(body, DESERIALIZE_OPTIONS));
+      // Decoded as on the wire: BSON number types, then the engine's representation of them.
+      const record = deserialize(body, DESERIALIZE_OPTIONS);
+      normalizeInPlace(record);
+      records.push(record);
     } catch {
       break;
     }

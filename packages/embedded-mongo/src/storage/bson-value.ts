@@ -95,8 +95,56 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   );
 }
 
+/**
+ * mongod compares strings by their UTF-8 bytes, which is Unicode code point order; JS `<`
+ * compares UTF-16 code units, which differs once a surrogate pair meets a character of
+ * U+E000..U+FFFF ('\u{1F600}' < '\uFFFD' in UTF-16 but not in UTF-8).
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && x <= 0xdfff && y >= 0xd800 && y <= 0xdfff) return x < y ? -1 : 1;
+    const cx = a.codePointAt(i) ?? x;
+    const cy = b.codePointAt(i) ?? y;
+    return cx < cy ? -1 : 1;
+  }
+  return simpleCompare(a.length, b.length);
+}
+
+export type StringComparator = (a: string, b: string) => number;
+
+/** A comparator for `collation` (Intl.Collator), or UTF-8 byte order without one. */
+export function stringComparator(collation: Record<string, unknown> | undefined): StringComparator {
+  if (!collation || collation.locale === 'simple' || typeof collation.locale !== 'string') {
+    return compareUtf8;
+  }
+  const strength = Number(collation.strength ?? 3);
+  const collator = new Intl.Collator(intlLocale(collation.locale), {
+    sensitivity: strength <= 1 ? 'base' : strength === 2 ? 'accent' : 'variant',
+    numeric: collation.numericOrdering === true,
+    caseFirst:
+      collation.caseFirst === 'upper' || collation.caseFirst === 'lower'
+        ? collation.caseFirst
+        : undefined,
+    ignorePunctuation: collation.alternate === 'shifted',
+  });
+  return (a, b) => collator.compare(a, b);
+}
+
+/** ICU locale ids as MongoDB spells them (`en_US`) in the BCP 47 form Intl takes (`en-US`). */
+export function intlLocale(locale: string): string {
+  return locale.replace(/_/g, '-').replace(/@.*$/, '');
+}
+
 /** Compares two values the way mongod orders them (whole arrays compare element by element). */
-export function compareBson(a: unknown, b: unknown): number {
+export function compareBson(
+  a: unknown,
+  b: unknown,
+  strings: StringComparator = compareUtf8,
+): number {
   const rankA = bsonRank(a);
   const rankB = bsonRank(b);
   if (rankA !== rankB) return rankA < rankB ? -1 : 1;
@@ -114,7 +162,7 @@ export function compareBson(a: unknown, b: unknown): number {
       return simpleCompare(x, y);
     }
     case BsonRank.String:
-      return simpleCompare(String(a), String(b));
+      return strings(String(a), String(b));
     case BsonRank.Boolean:
       return simpleCompare(a as boolean, b as boolean);
     case BsonRank.Date:
@@ -146,18 +194,22 @@ export function compareBson(a: unknown, b: unknown): number {
       const y = b as unknown[];
       const n = Math.min(x.length, y.length);
       for (let i = 0; i < n; i++) {
-        const c = compareBson(x[i], y[i]);
+        const c = compareBson(x[i], y[i], strings);
         if (c !== 0) return c;
       }
       return simpleCompare(x.length, y.length);
     }
     default:
-      return compareObjects(a as Record<string, unknown>, b as Record<string, unknown>);
+      return compareObjects(a as Record<string, unknown>, b as Record<string, unknown>, strings);
   }
 }
 
 /** Embedded documents compare field by field: type rank, then field name, then value. */
-function compareObjects(a: Record<string, unknown>, b: Record<string, unknown>): number {
+function compareObjects(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  strings: StringComparator,
+): number {
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   const n = Math.min(keysA.length, keysB.length);
@@ -166,9 +218,9 @@ function compareObjects(a: Record<string, unknown>, b: Record<string, unknown>):
     const vb = b[keysB[i]];
     const byRank = simpleCompare(bsonRank(va), bsonRank(vb));
     if (byRank !== 0) return byRank;
-    const byName = simpleCompare(keysA[i], keysB[i]);
+    const byName = compareUtf8(keysA[i], keysB[i]);
     if (byName !== 0) return byName;
-    const byValue = compareBson(va, vb);
+    const byValue = compareBson(va, vb, strings);
     if (byValue !== 0) return byValue;
   }
   return simpleCompare(keysA.length, keysB.length);

@@ -65,7 +65,9 @@ export class Collection {
 
   /** Stores the document with `_id` as its first field (generated when missing), as mongod does. */
   insert(doc: StoredDocument): StoredDocument {
-    const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: doc._id ?? new ObjectId(), ...doc };
+    // `_id: null` is a value like any other (only a missing `_id` gets a generated one).
+    const id = doc._id === undefined ? new ObjectId() : doc._id;
+    const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: id, ...doc };
     validateId(stored._id);
     const idKey = valueKey(stored._id);
     if (this.documents.has(idKey)) {
@@ -122,8 +124,10 @@ export class Collection {
   candidates(filter: Document): Candidates {
     const ids = equalityValues(filter, '_id');
     if (ids) {
+      // `$in: [1, 1]` names one document once.
+      const idKeys = new Set(ids.map((id) => valueKey(id)));
       return {
-        documents: ids.map((id) => this.documents.get(valueKey(id))).filter(isDefined),
+        documents: [...idKeys].map((idKey) => this.documents.get(idKey)).filter(isDefined),
         exact: decidedBy(filter, ['_id']),
       };
     }
@@ -233,6 +237,26 @@ function validateId(id: unknown): void {
   if (id instanceof RegExp) {
     throw new CommandError('BadValue', `can't use a regex for _id`);
   }
+  if (isPlainObject(id)) {
+    const dollar = findDollarKey(id);
+    if (dollar) {
+      throw new CommandError(
+        'DollarPrefixedFieldName',
+        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+      );
+    }
+  }
+}
+
+function findDollarKey(value: Record<string, unknown>): string | undefined {
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.startsWith('$')) return key;
+    if (isPlainObject(inner)) {
+      const nested = findDollarKey(inner);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
 }
 
 function validateIndexKey(key: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import { compareBson, isPlainObject } from './bson-value';
+import { compareBson, isPlainObject, stringComparator, type StringComparator } from './bson-value';
 
 export type StoredDocument = Record<string, unknown>;
 
@@ -79,34 +79,68 @@ export function parseSortSpec(sort: unknown): SortSpec {
   return Object.entries(sort).map(([field, direction]) => [field, Number(direction) < 0 ? -1 : 1]);
 }
 
+/** The sort key of a field holding only an empty array: mongod sorts it before null. */
+const EMPTY_ARRAY_KEY = Symbol('empty array');
+
+function reachesEmptyArray(doc: unknown, path: string): boolean {
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(value)) return false;
+    value = value[part];
+  }
+  return Array.isArray(value) && value.length === 0;
+}
+
 /**
  * mongod sorts an array field by its smallest element ascending and by its largest element
- * descending; a missing field sorts as null.
+ * descending; a missing field sorts as null, an empty array before null.
  */
-function sortKey(doc: StoredDocument, field: string, direction: 1 | -1): unknown {
+function sortKey(
+  doc: StoredDocument,
+  field: string,
+  direction: 1 | -1,
+  strings: StringComparator,
+): unknown {
   const values = pathValues(doc, field);
-  if (values.length === 0) return null;
+  if (values.length === 0) return reachesEmptyArray(doc, field) ? EMPTY_ARRAY_KEY : null;
   let best = values[0];
   for (let i = 1; i < values.length; i++) {
-    const c = compareBson(values[i], best);
+    const c = compareBson(values[i], best, strings);
     if ((direction === 1 && c < 0) || (direction === -1 && c > 0)) best = values[i];
   }
   return best;
 }
 
-export function sortDocuments(docs: StoredDocument[], sort: SortSpec): StoredDocument[] {
+function compareSortKeys(a: unknown, b: unknown, strings: StringComparator): number {
+  if (a === EMPTY_ARRAY_KEY || b === EMPTY_ARRAY_KEY) {
+    if (a === b) return 0;
+    // Only MinKey sorts before an empty array.
+    const other = a === EMPTY_ARRAY_KEY ? b : a;
+    const otherFirst = (other as { _bsontype?: string } | null)?._bsontype === 'MinKey';
+    return (a === EMPTY_ARRAY_KEY) === otherFirst ? 1 : -1;
+  }
+  return compareBson(a, b, strings);
+}
+
+/** Sorts as mongod does (also the `$sort` stages of an aggregation); `collation` orders strings. */
+export function sortDocuments<T extends StoredDocument>(
+  docs: T[],
+  sort: SortSpec,
+  collation?: Record<string, unknown>,
+): T[] {
   if (sort.length === 0) return docs;
+  const strings = stringComparator(collation);
   const keyed = docs.map((doc, position) => ({
     doc,
     position,
     // `$natural` is the order documents are stored in, which is the order they arrive in here.
     keys: sort.map(([field, direction]) =>
-      field === '$natural' ? position : sortKey(doc, field, direction),
+      field === '$natural' ? position : sortKey(doc, field, direction, strings),
     ),
   }));
   keyed.sort((a, b) => {
     for (let i = 0; i < sort.length; i++) {
-      const c = compareBson(a.keys[i], b.keys[i]);
+      const c = compareSortKeys(a.keys[i], b.keys[i], strings);
       if (c !== 0) return c * sort[i][1];
     }
     return a.position - b.position;

@@ -21,3 +21,36 @@ declare module 'mingo/operators/update' {
   export const $set: UpdateOperator;
   export const $unset: UpdateOperator;
 }
+
+// The raw query class and operator tables, to build a context in which an engine operator
+// replaces mingo's (mingo's own `Query` merges its defaults first, and the first one wins).
+declare module 'mingo/query' {
+  export class Query {
+    constructor(condition: Record<string, unknown>, options?: Record<string, unknown>);
+    test(obj: Record<string, unknown>): boolean;
+  }
+}
+declare module 'mingo/operators/query' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}
+declare module 'mingo/operators/expression' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}
+declare module 'mingo/operators/accumulator' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}
+declare module 'mingo/operators/pipeline' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}
+declare module 'mingo/operators/projection' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}
+declare module 'mingo/operators/window' {
+  const operators: Record<string, unknown>;
+  export = operators;
+}

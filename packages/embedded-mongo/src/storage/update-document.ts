@@ -1,8 +1,9 @@
-import type { Document } from 'bson';
-import { update as applyOperators, updateOne as applyPipeline } from 'mingo';
+import { Timestamp, type Document } from 'bson';
+import { Aggregator, ProcessingMode, update as applyOperators } from 'mingo';
 import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
-import { isPlainObject, valueKey } from './bson-value';
+import { arithmetic, evaluationView, numericKind } from './bson-number';
+import { bsonRank, BsonRank, compareBson, isPlainObject, valueKey } from './bson-value';
 import { cloneDocument, setPath, type StoredDocument } from './document-path';
 
 export type UpdateSpec = Document | Document[];
@@ -19,6 +20,8 @@ export interface ApplyUpdateOptions {
   arrayFilters?: Document[];
   /** Upserting: `$setOnInsert` applies and the filter is not required to match. */
   inserting?: boolean;
+  /** The command's `let`, for pipeline updates. */
+  variables?: Document;
 }
 
 /**
@@ -30,15 +33,9 @@ export function applyUpdate(
   update: UpdateSpec,
   options: ApplyUpdateOptions,
 ): StoredDocument {
-  if (Array.isArray(update)) return applyPipelineUpdate(doc, update);
+  if (Array.isArray(update)) return applyPipelineUpdate(doc, update, options.variables);
   if (!isOperatorUpdate(update)) return applyReplacement(doc, update);
-  const operators: Document = { ...update };
-  const setOnInsert = operators.$setOnInsert as Document | undefined;
-  delete operators.$setOnInsert;
-  if (options.inserting && setOnInsert) {
-    operators.$set = { ...(operators.$set as Document | undefined), ...setOnInsert };
-  }
-  for (const [operator, fields] of Object.entries(operators)) {
+  for (const [operator, fields] of Object.entries(update)) {
     if (!isPlainObject(fields)) {
       throw new CommandError(
         'FailedToParse',
@@ -46,15 +43,36 @@ export function applyUpdate(
       );
     }
   }
-  const unknown = Object.keys(operators).find((operator) => !UPDATE_OPERATORS.has(operator));
+  const unknown = Object.keys(update).find(
+    (operator) => operator !== '$setOnInsert' && !UPDATE_OPERATORS.has(operator),
+  );
   if (unknown) {
     throw new CommandError(
       'FailedToParse',
       `Unknown modifier: ${unknown}. Expected a valid update modifier or pipeline-style update specified as an array`,
     );
   }
+  checkConflicts(update);
+  checkArrayFilters(update, options.arrayFilters);
+  // Copied two levels deep: the same update applies to every document of a multi-update.
+  const operators: Document = Object.fromEntries(
+    Object.entries(update).map(([operator, fields]) => [operator, { ...(fields as Document) }]),
+  );
+  const setOnInsert = operators.$setOnInsert as Document | undefined;
+  delete operators.$setOnInsert;
+  if (options.inserting && setOnInsert) {
+    operators.$set = { ...(operators.$set as Document | undefined), ...setOnInsert };
+  }
+  if (operators.$currentDate) {
+    operators.$set = {
+      ...(operators.$set as Document | undefined),
+      ...currentDates(operators.$currentDate as Document),
+    };
+    delete operators.$currentDate;
+  }
   const next = cloneDocument(doc);
   settleIdInSet(next, operators);
+  applyTypedOperators(next, operators);
   if (Object.keys(operators).length > 0) {
     try {
       if (canApplyDirectly(operators)) {
@@ -164,14 +182,294 @@ function applyReplacement(doc: StoredDocument, replacement: Document): StoredDoc
   return cloneDocument(id === undefined ? fields : { _id: id, ...fields });
 }
 
-function applyPipelineUpdate(doc: StoredDocument, pipeline: Document[]): StoredDocument {
-  const docs = [cloneDocument(doc)];
+/**
+ * A pipeline update runs as an aggregation of the one document (mingo's own `updateOne` with a
+ * pipeline cannot tell which fields `$replaceWith` changed and fails). `_id` stays the
+ * document's: a stage that drops it does not remove it, one that changes it is refused.
+ */
+function applyPipelineUpdate(
+  doc: StoredDocument,
+  pipeline: Document[],
+  variables?: Document,
+): StoredDocument {
+  for (const stage of pipeline) {
+    const name = isPlainObject(stage) ? Object.keys(stage)[0] : undefined;
+    if (!name || !PIPELINE_UPDATE_STAGES.has(name)) {
+      throw new CommandError(
+        'InvalidOptions',
+        `${name ?? 'A non-document stage'} is not allowed to be used within an update`,
+      );
+    }
+  }
+  let result: Document[];
   try {
-    applyPipeline(docs, {}, pipeline as never);
+    result = new Aggregator(pipeline, {
+      processingMode: ProcessingMode.CLONE_INPUT,
+      variables,
+    }).run([evaluationView(doc)]) as Document[];
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
-  return docs[0];
+  const updated = result[0] ?? {};
+  if (doc._id === undefined) return cloneDocument(updated);
+  if (updated._id !== undefined && valueKey(updated._id) !== valueKey(doc._id)) {
+    throw new CommandError(
+      'ImmutableField',
+      "Performing an update on the path '_id' would modify the immutable field '_id'",
+    );
+  }
+  const { _id: _kept, ...fields } = updated;
+  return cloneDocument({ _id: doc._id, ...fields });
+}
+
+const PIPELINE_UPDATE_STAGES = new Set([
+  '$addFields',
+  '$set',
+  '$project',
+  '$unset',
+  '$replaceRoot',
+  '$replaceWith',
+]);
+
+function pathsOf(update: Document): Array<[string, string]> {
+  return Object.entries(update).flatMap(([operator, fields]) => {
+    const paths = Object.keys(fields as Document).map((path): [string, string] => [operator, path]);
+    if (operator === '$rename') {
+      for (const target of Object.values(fields as Document)) {
+        if (typeof target === 'string') paths.push([operator, target]);
+      }
+    }
+    return paths;
+  });
+}
+
+/**
+ * mongod refuses an update in which one path is the same as, or a prefix of, another across
+ * all its operators, `$setOnInsert` included (mingo folds `$setOnInsert` into `$set` and never
+ * sees the clash).
+ */
+function checkConflicts(update: Document): void {
+  const paths = pathsOf(update);
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = i + 1; j < paths.length; j++) {
+      const a = paths[i][1];
+      const b = paths[j][1];
+      if (a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`)) {
+        throw new CommandError(
+          'ConflictingUpdateOperators',
+          `Updating the path '${b}' would create a conflict at '${a.length <= b.length ? a : b}'`,
+        );
+      }
+    }
+  }
+}
+
+/** Every `$[identifier]` of the update needs an array filter, and every array filter a use. */
+function checkArrayFilters(update: Document, arrayFilters: Document[] | undefined): void {
+  const used = new Set<string>();
+  for (const [, path] of pathsOf(update)) {
+    for (const match of path.matchAll(/\$\[([^\]]+)\]/g)) {
+      const identifier = match[1];
+      used.add(identifier);
+      if (!(arrayFilters ?? []).some((filter) => filterIdentifier(filter) === identifier)) {
+        throw new CommandError(
+          'BadValue',
+          `No array filter found for identifier '${identifier}' in path '${path}'`,
+        );
+      }
+    }
+  }
+  for (const filter of arrayFilters ?? []) {
+    const identifier = filterIdentifier(filter);
+    if (identifier === undefined) {
+      throw new CommandError(
+        'FailedToParse',
+        'Cannot use an expression without a top-level field name in arrayFilters',
+      );
+    }
+    if (!used.has(identifier)) {
+      throw new CommandError(
+        'FailedToParse',
+        `The array filter for identifier '${identifier}' was not used in the update ${JSON.stringify(update)}`,
+      );
+    }
+  }
+}
+
+function filterIdentifier(filter: Document): string | undefined {
+  const key = Object.keys(filter).find((k) => !k.startsWith('$'));
+  return key?.split('.')[0];
+}
+
+/** `$currentDate` read from the clock on every update (mingo's default options freeze it). */
+let timestampIncrement = 0;
+function currentDates(fields: Document): Document {
+  const now = new Date();
+  const set: Document = {};
+  for (const [path, spec] of Object.entries(fields)) {
+    const type = isPlainObject(spec) ? spec.$type : undefined;
+    if (spec !== true && type !== 'date' && type !== 'timestamp') {
+      throw new CommandError(
+        'BadValue',
+        `${JSON.stringify(spec)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`,
+      );
+    }
+    set[path] =
+      type === 'timestamp'
+        ? new Timestamp({ t: Math.floor(now.getTime() / 1000), i: ++timestampIncrement })
+        : now;
+  }
+  return set;
+}
+
+interface PathSlot {
+  /** The value at the path; undefined when the path is viable but the field is missing. */
+  value: unknown;
+}
+
+/**
+ * The value at a dotted path without positional parts, or undefined when the path runs through
+ * something mongod would refuse to create a field in (left to mingo, which reports it).
+ */
+function slotAt(doc: StoredDocument, path: string): PathSlot | undefined {
+  if (/(^|\.)\$/.test(path)) return undefined;
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (value === undefined) return { value: undefined };
+    if (Array.isArray(value)) {
+      if (!/^\d+$/.test(part)) return undefined;
+      value = value[Number(part)];
+    } else if (isPlainObject(value)) {
+      value = Object.prototype.hasOwnProperty.call(value, part) ? value[part] : undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return { value };
+}
+
+const TYPE_NAMES: Partial<Record<BsonRank, string>> = {
+  [BsonRank.Null]: 'null',
+  [BsonRank.String]: 'string',
+  [BsonRank.Object]: 'object',
+  [BsonRank.Array]: 'array',
+  [BsonRank.Boolean]: 'bool',
+  [BsonRank.Date]: 'date',
+  [BsonRank.ObjectId]: 'objectId',
+  [BsonRank.BinData]: 'binData',
+};
+
+function typeName(value: unknown): string {
+  return numericKind(value) ?? TYPE_NAMES[bsonRank(value)] ?? 'object';
+}
+
+function idText(doc: StoredDocument): string {
+  return `{_id: ${JSON.stringify(doc._id)}}`;
+}
+
+/**
+ * The operators whose result depends on the BSON type of what is stored, done here rather
+ * than by mingo: mingo adds JS numbers (a Long above 2^53 was left unchanged, int32 overflow
+ * became a double), skips `$inc` on a string and `$push` onto a non-array silently (mongod:
+ * errors 14 and 2), and `$addToSet` compares embedded documents without their field order.
+ * Each is turned into a `$set` of the computed value; paths with positional parts stay mingo's.
+ */
+function applyTypedOperators(doc: StoredDocument, operators: Document): void {
+  const set: Document = {};
+  for (const operator of [
+    '$inc',
+    '$mul',
+    '$min',
+    '$max',
+    '$addToSet',
+    '$push',
+    '$pull',
+    '$pullAll',
+    '$pop',
+  ]) {
+    const fields = operators[operator] as Document | undefined;
+    if (!fields) continue;
+    for (const [path, argument] of Object.entries(fields)) {
+      const slot = slotAt(doc, path);
+      if (!slot) continue;
+      const current = slot.value;
+      switch (operator) {
+        case '$inc':
+        case '$mul': {
+          if (!numericKind(argument)) {
+            throw new CommandError(
+              'TypeMismatch',
+              `Cannot ${operator === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(argument)}}`,
+            );
+          }
+          if (current !== undefined && !numericKind(current)) {
+            throw new CommandError(
+              'TypeMismatch',
+              `Cannot apply ${operator} to a value of non-numeric type. ${idText(doc)} has the field '${path.split('.').pop()}' of non-numeric type ${typeName(current)}`,
+            );
+          }
+          const base =
+            current === undefined ? (operator === '$inc' ? 0 : zeroOf(argument)) : current;
+          set[path] = arithmetic(operator === '$inc' ? 'add' : 'multiply', base, argument);
+          delete fields[path];
+          break;
+        }
+        case '$min':
+        case '$max': {
+          const c = current === undefined ? 0 : compareBson(argument, current);
+          if (current === undefined || (operator === '$min' ? c < 0 : c > 0))
+            set[path] = cloneDocument(argument);
+          delete fields[path];
+          break;
+        }
+        case '$addToSet':
+        case '$push':
+        case '$pull':
+        case '$pullAll':
+        case '$pop': {
+          if (current !== undefined && !Array.isArray(current)) {
+            throw new CommandError(
+              'BadValue',
+              operator === '$push' || operator === '$addToSet'
+                ? `The field '${path}' must be an array but is of type ${typeName(current)} in document ${idText(doc)}`
+                : `Cannot apply ${operator} to a non-array value`,
+            );
+          }
+          if (operator === '$addToSet') {
+            const each =
+              isPlainObject(argument) && '$each' in argument ? argument.$each : [argument];
+            if (!Array.isArray(each)) {
+              throw new CommandError(
+                'TypeMismatch',
+                `The argument to $each in $addToSet must be an array but it was of type ${typeName(each)}`,
+              );
+            }
+            const next = [...((current as unknown[] | undefined) ?? [])];
+            const seen = new Set(next.map((value) => valueKey(value)));
+            for (const value of each) {
+              const key = valueKey(value);
+              if (!seen.has(key)) {
+                seen.add(key);
+                next.push(cloneDocument(value));
+              }
+            }
+            set[path] = next;
+            delete fields[path];
+          }
+          break;
+        }
+      }
+    }
+    if (Object.keys(fields).length === 0) delete operators[operator];
+  }
+  if (Object.keys(set).length > 0) {
+    operators.$set = { ...(operators.$set as Document | undefined), ...set };
+  }
+}
+
+/** `$mul` on a missing field stores zero of the argument's type. */
+function zeroOf(argument: unknown): unknown {
+  return arithmetic('multiply', argument, 0);
 }
 
 /**
