@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   HttpCode,
@@ -37,6 +38,8 @@ import { LoginGuard } from './guards/login.guard';
 import type { AuthenticatedRequest, AuthUser } from './session-context';
 import { SessionsService } from './sessions.service';
 
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @ApiTags('auth')
 @ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE: the database is unreachable' })
 @UsePipes(sessionValidationPipe)
@@ -46,6 +49,7 @@ export class AuthController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('login')
   @UseGuards(LoginThrottlerGuard, LoginGuard)
   @ApiOperation({ summary: 'Log in: a new session for this device, with its token pair' })
@@ -59,6 +63,7 @@ export class AuthController {
   }
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -76,6 +81,7 @@ export class AuthController {
     return this.sessions.refresh(body.refreshToken, request);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('reauth')
   @HttpCode(HttpStatus.OK)
   @UseGuards(LoginThrottlerGuard)
@@ -93,6 +99,7 @@ export class AuthController {
     return this.sessions.reauth(request.auth, body, request);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowExpiredSession()
