@@ -1,12 +1,32 @@
-/** One run covers unit specs beside the code and e2e specs under test/. */
+/**
+ * One run covers unit specs beside the code and e2e specs under test/.
+ *
+ * The packages listed here are published as ES modules only (@sparticuz/chromium: the browser
+ * tests' Chromium, test/support/browser.ts); test/support/esm-to-cjs.transform.js
+ * explains why Jest (unlike the built app) needs them compiled to CommonJS.
+ */
+const ESM_ONLY_PACKAGES = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  '@borewit',
+  'uint8array-extras',
+  '@sparticuz/chromium',
+];
+
 module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
   testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
   transform: {
-    // Type checking is `npm run typecheck`'s job; transpiling only keeps the suite fast.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // Type checking is `npm run typecheck`'s job; with `isolatedModules` ts-jest transpiles each
+    // file alone, which keeps the suite fast.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true } }],
+    '/node_modules/.+\\.js$': '<rootDir>/test/support/esm-to-cjs.transform.js',
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   testEnvironment: 'node',
   testTimeout: 30000,
   maxWorkers: 2,

@@ -58,7 +58,7 @@ function documentFactory() {
     const doc = new models[kind](fields);
     const invalid = doc.validateSync();
     if (invalid) throw new Error(`bench ${kind} does not fit the app's schema: ${invalid.message}`);
-    const plain = doc.toObject({ depopulate: true, versionKey: false }) as Record<string, unknown>;
+    const plain: Record<string, unknown> = { ...doc.toObject({ depopulate: true, versionKey: false }) };
     templates.set(kind, plain);
     return plain;
   };

@@ -26,6 +26,8 @@ const origin = (url: string) => new URL(url).origin.toLowerCase();
 // A development secret must survive for the life of the process only, so it is made once here
 // rather than in the factory (which Nest may call more than once, e.g. in tests).
 const developmentSecret = randomBytes(32).toString('hex');
+// Likewise the first admin's password of a bare `npm start` (see authConfig).
+const generatedAdminPassword = randomBytes(18).toString('base64url');
 
 export const appConfig = registerAs('app', () => {
   const e = env();
@@ -56,6 +58,15 @@ export const authConfig = registerAs('auth', () => {
   const configured = splitSecrets(e.JWT_SECRET);
   // validateEnv refused every case where generating one is wrong (production, MONGODB_URI set).
   const jwtSecrets = configured.length ? configured : [developmentSecret];
+  // A bare `npm start` (development, the embedded engine in memory, no ADMIN_*) starts with an
+  // empty database every time, so nobody could sign in: an admin with a generated password is
+  // created then, and main.ts prints it in the log.
+  const firstSignIn =
+    e.NODE_ENV === 'development' &&
+    !e.MONGODB_URI &&
+    !e.EMBEDDED_MONGO_DATA_DIR &&
+    e.ADMIN_USERNAME === undefined &&
+    e.ADMIN_PASSWORD === undefined;
   return {
     /** The signing secret: the first of JWT_SECRET's list. */
     jwtSecret: jwtSecrets[0],
@@ -69,8 +80,9 @@ export const authConfig = registerAs('auth', () => {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
-    adminUsername: e.ADMIN_USERNAME,
-    adminPassword: e.ADMIN_PASSWORD,
+    adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
+    adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
+    adminPasswordGenerated: firstSignIn,
     passwordHash: {
       memoryCost: e.PASSWORD_HASH_MEMORY_KIB,
       timeCost: e.PASSWORD_HASH_TIME_COST,

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { appConfig, AppConfig } from '../config';
+import { appConfig, AppConfig, authConfig, AuthConfig } from '../config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 
@@ -21,6 +21,15 @@ async function bootstrap(): Promise<void> {
   const { port } = app.get<AppConfig>(appConfig.KEY);
   await app.listen(port);
   logger.log(`nest-sessions listening on port ${port}`, 'Bootstrap');
+  const auth = app.get<AuthConfig>(authConfig.KEY);
+  if (auth.adminPasswordGenerated) {
+    logger.warn(
+      `First sign-in: POST /auth/login with username "${auth.adminUsername}" and password ` +
+        `"${auth.adminPassword}" (generated for this run: the in-memory database starts empty; ` +
+        'set ADMIN_USERNAME and ADMIN_PASSWORD to choose them)',
+      'Bootstrap',
+    );
+  }
 }
 
 void bootstrap();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { JwtService } from '@nestjs/jwt';
 import { Types } from 'mongoose';
 import { bearer, createTestApp, createUser, login, TestApp } from './support/app';
 
@@ -165,7 +166,6 @@ describe('auth (e2e)', () => {
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
       const none = `${enc({ alg: 'none', typ: 'JWT' })}.${p}.`;
       const tampered = `${h}.${enc({ ...payload, sub: new Types.ObjectId().toHexString() })}.${s}`;
-      const { JwtService } = await import('@nestjs/jwt');
       const refreshTyped = new JwtService().sign(
         { ...payload, typ: 'refresh' },
         { secret: 'test-3f9c1a7e5b2d8f4a6c0e9b7d1f3a5c8e2b' },

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { FilterQuery, Model, Types } from 'mongoose';
+import { QueryFilter, Model, Types } from 'mongoose';
 import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
 import { conflict, notFound } from '../common/api.exception';
 import { Clock } from '../common/clock';
@@ -47,12 +47,12 @@ export class AdminSessionsService {
   ) {}
 
   /** Stored active and within both deadlines: only these count as active sessions here. */
-  private liveFilter(now: Date): FilterQuery<Session> {
+  private liveFilter(now: Date): QueryFilter<Session> {
     return liveSessionFilter(now, this.config.idleTimeoutSeconds);
   }
 
   /** Sessions an admin may make active again: not signed out, not revoked, not past expiresAt. */
-  private revivableFilter(now: Date): FilterQuery<Session> {
+  private revivableFilter(now: Date): QueryFilter<Session> {
     return {
       state: { $in: ['active', 'expired'] },
       endReason: { $in: REVIVABLE_END_REASONS },
@@ -168,7 +168,7 @@ export class AdminSessionsService {
   async invalidate(target: SessionTarget): Promise<{ invalidated: number }> {
     const userId = await this.userIdOf(target.username);
     const now = this.clock.now();
-    const filter: FilterQuery<Session> = { userId, ...this.liveFilter(now) };
+    const filter: QueryFilter<Session> = { userId, ...this.liveFilter(now) };
     if (target.sessionId) {
       await this.requireOwnSession(userId, target.sessionId);
       filter._id = new Types.ObjectId(target.sessionId);

@@ -44,7 +44,11 @@ function messageOf(response: unknown, fallback: string): string {
 }
 
 /** Maps anything thrown to the contract's status, code and message, without leaking internals. */
-export function toErrorBody(exception: unknown): ErrorBody {
+export function toErrorBody(thrown: unknown): ErrorBody {
+  // Nest >= 12's express adapter wraps body-parser's errors in an HttpException (keeping the
+  // original as `cause`); they are answered from the original, as before, so an unreadable body
+  // stays 400 VALIDATION_FAILED rather than taking body-parser's 415.
+  const exception = bodyParserErrorIn(thrown) ?? thrown;
   if (exception instanceof ApiException) {
     const status = exception.getStatus();
     return body(status, exception.code, messageOf(exception.getResponse(), exception.message));
@@ -106,6 +110,12 @@ export function toErrorBody(exception: unknown): ErrorBody {
     );
   }
   return body(500, ErrorCode.INTERNAL_ERROR, 'Internal server error');
+}
+
+function bodyParserErrorIn(exception: unknown): ErrorLike | undefined {
+  if (!(exception instanceof HttpException)) return undefined;
+  const cause = exception.cause as ErrorLike | undefined;
+  return cause && typeof cause === 'object' && typeof cause.type === 'string' ? cause : undefined;
 }
 
 function body(statusCode: number, code: ErrorCode, message: string): ErrorBody {

@@ -1,4 +1,4 @@
-import type { FilterQuery } from 'mongoose';
+import type { QueryFilter } from 'mongoose';
 import type { EndReason, Session, SessionState } from './schemas/session.schema';
 
 /** The fields that decide whether a session is still live. */
@@ -48,7 +48,7 @@ const idleCutoff = (now: Date, idleTimeoutSeconds: number) =>
   new Date(now.getTime() - idleTimeoutSeconds * 1000);
 
 /** Stored `active` and within both deadlines: the sessions that are really live. */
-export function liveSessionFilter(now: Date, idleTimeoutSeconds: number): FilterQuery<Session> {
+export function liveSessionFilter(now: Date, idleTimeoutSeconds: number): QueryFilter<Session> {
   return {
     state: 'active',
     expiresAt: { $gt: now },
@@ -57,17 +57,17 @@ export function liveSessionFilter(now: Date, idleTimeoutSeconds: number): Filter
 }
 
 /** Stored `active` but past the absolute deadline (to be written down as `absolute_timeout`). */
-export function absoluteTimeoutFilter(now: Date): FilterQuery<Session> {
+export function absoluteTimeoutFilter(now: Date): QueryFilter<Session> {
   return { state: 'active', expiresAt: { $lte: now } };
 }
 
 /** Stored `active` but unused for the idle timeout (to be written down as `idle_timeout`). */
-export function idleTimeoutFilter(now: Date, idleTimeoutSeconds: number): FilterQuery<Session> {
+export function idleTimeoutFilter(now: Date, idleTimeoutSeconds: number): QueryFilter<Session> {
   return { state: 'active', lastSeenAt: { $lte: idleCutoff(now, idleTimeoutSeconds) } };
 }
 
 /** Stored `active` but past either deadline: expired in effect, not yet written down. */
-export function pastDeadlineFilter(now: Date, idleTimeoutSeconds: number): FilterQuery<Session> {
+export function pastDeadlineFilter(now: Date, idleTimeoutSeconds: number): QueryFilter<Session> {
   return {
     state: 'active',
     $or: [
@@ -82,7 +82,7 @@ export function effectiveStateFilter(
   state: SessionState | 'all',
   now: Date,
   idleTimeoutSeconds: number,
-): FilterQuery<Session> {
+): QueryFilter<Session> {
   switch (state) {
     case 'active':
       return liveSessionFilter(now, idleTimeoutSeconds);

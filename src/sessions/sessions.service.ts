@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
-import { FilterQuery, Model, Types } from 'mongoose';
+import { QueryFilter, Model, Types } from 'mongoose';
 import { ApiException, forbidden, notFound, unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
 import { UsersService } from '../users/users.service';
@@ -125,7 +125,7 @@ export class SessionsService {
               refreshHistory: { $each: [hash], $position: 0, $slice: REFRESH_HISTORY_LENGTH },
             },
           },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean<SessionLean>();
     } catch (error) {
@@ -205,7 +205,7 @@ export class SessionsService {
               ...(groups ? { groups } : {}),
             },
           },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean<SessionLean>();
     } catch (error) {
@@ -343,7 +343,7 @@ export class SessionsService {
     const eff = effectiveState(doc, now, this.config.idleTimeoutSeconds);
     if (!eff.needsWrite) return { doc, eff };
     this.cache.invalidate(String(doc._id));
-    const deadline: FilterQuery<Session> =
+    const deadline: QueryFilter<Session> =
       eff.endReason === 'absolute_timeout'
         ? { expiresAt: { $lte: now } }
         : {
@@ -355,7 +355,7 @@ export class SessionsService {
       .findOneAndUpdate(
         { _id: doc._id, state: 'active', ...deadline },
         { $set: { state: 'expired', endReason: eff.endReason, expiredAt: eff.expiredAt } },
-        { new: true },
+        { returnDocument: 'after' },
       )
       .lean<SessionLean>();
     if (written) return { doc: written, eff: { ...eff, needsWrite: false } };
@@ -371,7 +371,7 @@ export class SessionsService {
    * the cache; returns how many changed. For admin and sweep code as much as for users.
    */
   async endSessions(
-    filter: FilterQuery<Session>,
+    filter: QueryFilter<Session>,
     reason: EndReason,
     state: Exclude<SessionState, 'active'>,
   ): Promise<number> {
@@ -454,7 +454,11 @@ export class SessionsService {
 
   async labelOwn(userId: string, sessionId: string, label: string | null): Promise<SessionLean> {
     const doc = await this.model
-      .findOneAndUpdate({ _id: sessionId, userId }, { $set: { label } }, { new: true })
+      .findOneAndUpdate(
+        { _id: sessionId, userId },
+        { $set: { label } },
+        { returnDocument: 'after' },
+      )
       .lean<SessionLean>();
     // The cached context carries the label (GET /sessions/current shows it).
     this.cache.invalidate(sessionId);

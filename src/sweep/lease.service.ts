@@ -31,7 +31,7 @@ export class LeaseService {
         .findOneAndUpdate(
           { _id: name, $or: [{ expiresAt: { $lte: now } }, { holder }] },
           { $set: { holder, expiresAt: new Date(now.getTime() + ttlMs) } },
-          { upsert: true, new: true },
+          { upsert: true, returnDocument: 'after' },
         )
         .lean();
       return lease?.holder === holder;

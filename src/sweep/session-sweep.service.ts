@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { FilterQuery, Model, Types } from 'mongoose';
+import { QueryFilter, Model, Types } from 'mongoose';
 import { sweepConfig, SweepConfig } from '../../config';
 import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
 import { Clock } from '../common/clock';
@@ -54,7 +54,7 @@ const emptyResult = (): SweepResult => ({
 type Candidate = { _id: Types.ObjectId; expiresAt: Date; lastSeenAt: Date };
 
 /** Expired or ended sessions whose `expiredAt` is older than the retention period. */
-export function deletableFilter(now: Date, retentionSeconds: number): FilterQuery<Session> {
+export function deletableFilter(now: Date, retentionSeconds: number): QueryFilter<Session> {
   return {
     state: { $in: ['expired', 'ended'] },
     expiredAt: { $lte: new Date(now.getTime() - retentionSeconds * 1000) },
@@ -189,18 +189,23 @@ export class SessionSweepService {
                   },
                 },
               ],
+              { updatePipeline: true },
             )
           : undefined,
         idle.length
-          ? this.sessions.updateMany({ _id: { $in: idle }, ...idleFilter }, [
-              {
-                $set: {
-                  state: 'expired',
-                  endReason: 'idle_timeout',
-                  expiredAt: { $min: ['$expiresAt', { $add: ['$lastSeenAt', idleMs] }] },
+          ? this.sessions.updateMany(
+              { _id: { $in: idle }, ...idleFilter },
+              [
+                {
+                  $set: {
+                    state: 'expired',
+                    endReason: 'idle_timeout',
+                    expiredAt: { $min: ['$expiresAt', { $add: ['$lastSeenAt', idleMs] }] },
+                  },
                 },
-              },
-            ])
+              ],
+              { updatePipeline: true },
+            )
           : undefined,
       ]);
       result.batches += 1;

@@ -157,7 +157,7 @@ describe('Mongoose models', () => {
     const doc = await User.findOneAndUpdate(
       { email: 'upsert@x.io' },
       { $set: { name: 'Up' } },
-      { upsert: true, new: true },
+      { upsert: true, returnDocument: 'after' },
     ).lean();
     expect(doc).toMatchObject({ email: 'upsert@x.io', name: 'Up' });
     expect(doc?.createdAt).toBeInstanceOf(Date);

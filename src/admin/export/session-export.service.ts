@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Response } from 'express';
-import { FilterQuery, Model } from 'mongoose';
+import { QueryFilter, Model } from 'mongoose';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SESSION_SETTINGS, type SessionSettings } from '../../sessions';
@@ -32,7 +32,7 @@ export class SessionExportService {
   ) {}
 
   /** By effective state: a stored `active` session past a deadline is listed as expired. */
-  private filterFor(query: ExportSessionsQueryDto, now: Date): FilterQuery<Session> {
+  private filterFor(query: ExportSessionsQueryDto, now: Date): QueryFilter<Session> {
     return {
       ...(query.user !== undefined ? { username: query.user } : {}),
       ...effectiveStateFilter(query.state, now, this.config.idleTimeoutSeconds),
