@@ -202,7 +202,8 @@ describe('validateEnv', () => {
   });
 
   it('refuses TRUST_PROXY=true in production, in favour of a hop count or subnets', () => {
-    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) };
+    // A production environment that passes every other rule (a real secret and database).
+    const prod = prodBase;
     expect(() => validateEnv({ ...prod, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
     expect(() => validateEnv({ ...prod, TRUST_PROXY: ' TRUE ' })).toThrow(/TRUST_PROXY/);
     for (const ok of ['1', '2', '10.0.0.0/8', 'loopback, 172.16.0.0/12', 'false']) {
