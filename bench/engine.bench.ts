@@ -1,5 +1,6 @@
 /**
- * Driver-level throughput of the embedded engine at 10k and 1M documents.
+ * Driver-level throughput of the embedded engine at 10k and 1M documents, against the wire
+ * protocol's ceiling on this machine.
  *
  *   npm run bench:engine            (or: npx ts-node --transpile-only bench/engine.bench.ts)
  *
@@ -7,13 +8,16 @@
  * defaults below.
  *
  * The engine runs in its own process (the CLI), so the client and the server do not share an
- * event loop. Each figure is the median of several runs of a fixed number of operations issued
- * with a fixed concurrency, the sizes taking turns. Prints a table and writes
+ * event loop. The ceiling is a canned-reply server (bench/lib/canned-wire-server.ts) in another
+ * process, answering the same driver's findOne with a reply serialized in advance: what the
+ * driver, the sockets and the framing cost with no server work at all. Each figure is the
+ * median of several runs of a fixed number of operations issued with a fixed concurrency, the
+ * ceiling and the sizes taking turns run by run. Prints a table and writes
  * bench/results/engine.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MongoClient, type Collection } from 'mongodb';
@@ -23,13 +27,16 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const OPS_PER_RUN = Number(process.env.BENCH_OPS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const LOAD_BATCH = 10_000;
-const ALL_OPERATIONS = ['insert', 'findOne', 'update', 'delete'] as const;
+const ALL_OPERATIONS = ['insert', 'findOneById', 'findOne', 'update', 'delete'] as const;
+/** The goal of issue 13: findOne by _id at the largest size reaches half the ceiling. */
+const CEILING_GOAL = 0.5;
 type Operation = (typeof ALL_OPERATIONS)[number];
 const OPERATIONS = ALL_OPERATIONS.filter((op) =>
   (process.env.BENCH_OPERATIONS ?? ALL_OPERATIONS.join(',')).split(',').includes(op),
 );
 
 interface BenchDoc {
+  _id: number;
   key: string;
   email: string;
   n: number;
@@ -37,25 +44,36 @@ interface BenchDoc {
 }
 
 const makeDoc = (i: number): BenchDoc => ({
+  _id: i,
   key: `user-${i}`,
   email: `user-${i}@example.com`,
   n: i,
   createdAt: new Date(1_700_000_000_000 + i),
 });
 
-async function startEngineProcess(): Promise<{ uri: string; child: ChildProcess }> {
-  const cli = join(__dirname, '..', 'packages', 'embedded-mongo', 'src', 'cli.ts');
+/** Starts a script that prints its URI on a line (the engine's CLI, the canned server). */
+async function startUriProcess(
+  script: string,
+  args: string[] = [],
+): Promise<{ uri: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=6144', '-r', 'ts-node/register/transpile-only', cli, '--port', '0'],
+    ['--max-old-space-size=6144', '-r', 'ts-node/register/transpile-only', script, ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     if (line.startsWith('mongodb://')) return { uri: line.trim(), child };
   }
-  throw new Error('engine exited before printing its URI');
+  throw new Error(`${script} exited before printing its URI`);
 }
+
+const startEngineProcess = () =>
+  startUriProcess(join(__dirname, '..', 'packages', 'embedded-mongo', 'src', 'cli.ts'), [
+    '--port',
+    '0',
+  ]);
+const startCeilingProcess = () => startUriProcess(join(__dirname, 'lib', 'canned-wire-server.ts'));
 
 /** Runs `count` calls of `op(i)` with CONCURRENCY in flight; returns operations per second. */
 async function timed(count: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -109,6 +127,8 @@ async function runOperation(
       await collection.deleteMany({ n: { $gte: size } });
       return rate;
     }
+    case 'findOneById':
+      return timed(ops, () => collection.findOne({ _id: Math.floor(Math.random() * size) }));
     case 'findOne':
       return timed(ops, () => collection.findOne({ key: random() }));
     case 'update':
@@ -123,10 +143,16 @@ async function runOperation(
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = Number(loadavg()[0].toFixed(2));
   const { uri, child } = await startEngineProcess();
+  const ceilingServer = await startCeilingProcess();
   const client = await MongoClient.connect(uri, { maxPoolSize: CONCURRENCY });
+  const ceilingClient = await MongoClient.connect(ceilingServer.uri, { maxPoolSize: CONCURRENCY });
+  const ceiling = ceilingClient.db('bench').collection<BenchDoc>('docs');
+  const ceilingRates: number[] = [];
   const results: Record<string, Record<Operation, number>> = {};
   try {
+    await timed(OPS_PER_RUN, () => ceiling.findOne({ _id: 1 }));
     const collections = new Map<number, Collection<BenchDoc>>();
     for (const size of SIZES) {
       const collection = client.db(`bench_${size}`).collection<BenchDoc>('docs');
@@ -145,6 +171,13 @@ async function main(): Promise<void> {
     for (const operation of OPERATIONS) {
       const rates = new Map<number, number[]>(SIZES.map((size) => [size, []]));
       for (let run = 0; run < RUNS; run++) {
+        if (operation === 'findOneById') {
+          ceilingRates.push(
+            await timed(OPS_PER_RUN, () =>
+              ceiling.findOne({ _id: Math.floor(Math.random() * 1e6) }),
+            ),
+          );
+        }
         for (const size of SIZES) {
           rates.get(size)!.push(await runOperation(collections.get(size)!, size, operation, run));
         }
@@ -156,7 +189,9 @@ async function main(): Promise<void> {
     for (const collection of collections.values()) await collection.drop();
   } finally {
     await client.close();
+    await ceilingClient.close();
     child.kill('SIGTERM');
+    ceilingServer.child.kill('SIGTERM');
   }
 
   console.log(`\nops/s, median of ${RUNS} runs of ${OPS_PER_RUN} ops, concurrency ${CONCURRENCY}`);
@@ -166,12 +201,38 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+    // A shared machine: the ratios, measured side by side, matter more than absolute figures.
+    loadAverageAtStart: loadAtStart,
     runs: RUNS,
     opsPerRun: OPS_PER_RUN,
     concurrency: CONCURRENCY,
     opsPerSecond: results,
   };
-  if (sizes.length >= 2) {
+  if (ceilingRates.length > 0) {
+    const ceilingOps = Math.round(median(ceilingRates));
+    const ratios: Record<string, number> = {};
+    for (const size of sizes) {
+      ratios[size] = Number((results[size].findOneById / ceilingOps).toFixed(3));
+    }
+    const largest = sizes[sizes.length - 1];
+    report.ceiling = {
+      what: 'findOne by _id against a canned-reply wire server (bench/lib/canned-wire-server.ts)',
+      opsPerSecond: ceilingOps,
+      runs: ceilingRates.map(Math.round),
+    };
+    report.findOneByIdToCeiling = ratios;
+    report.goal = {
+      name: `findOne by _id at ${largest} documents vs. the protocol ceiling`,
+      target: `≥ ${CEILING_GOAL}×`,
+      actual: `${ratios[largest]}×`,
+      met: ratios[largest] >= CEILING_GOAL,
+    };
+    console.log(`ceiling (canned replies): ${ceilingOps} ops/s`);
+    for (const size of sizes) {
+      console.log(`findOne by _id at ${size} documents / ceiling: ${ratios[size]}x`);
+    }
+  }
+  if (sizes.length >= 2 && OPERATIONS.includes('findOne')) {
     const small = results[sizes[0]].findOne;
     const large = results[sizes[sizes.length - 1]].findOne;
     const ratio = small / large;
@@ -183,6 +244,42 @@ async function main(): Promise<void> {
   const outDir = join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'engine.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'engine.md'), markdown(report, results));
+}
+
+/** bench/results/engine.md: the committed copy of the figures (the JSON is not committed). */
+function markdown(
+  report: Record<string, unknown>,
+  results: Record<string, Record<Operation, number>>,
+): string {
+  const sizes = Object.keys(results);
+  const lines = [
+    '# Embedded engine throughput (`npm run bench:engine`)',
+    '',
+    `${String(report.date)}, Node ${String(report.node)}, ${String(report.cpus)}, 1-minute load average ${String(report.loadAverageAtStart)} at the start.`,
+    `Driver ops/s, median of ${RUNS} runs of ${OPS_PER_RUN} operations with ${CONCURRENCY} in flight; the engine and the ceiling server each in their own process.`,
+    '',
+    `| operation | ${sizes.map((size) => `${Number(size).toLocaleString('en-US')} docs`).join(' | ')} |`,
+    `| --- | ${sizes.map(() => '---').join(' | ')} |`,
+    ...OPERATIONS.map((op) => `| ${op} | ${sizes.map((size) => results[size][op]).join(' | ')} |`),
+  ];
+  const ceiling = report.ceiling as { opsPerSecond: number; runs: number[] } | undefined;
+  const goal = report.goal as
+    { name: string; target: string; actual: string; met: boolean } | undefined;
+  if (ceiling && goal) {
+    const ratios = report.findOneByIdToCeiling as Record<string, number>;
+    lines.push(
+      '',
+      `Ceiling: the same driver's findOne against a canned-reply wire server (bench/lib/canned-wire-server.ts): ${ceiling.opsPerSecond} ops/s (runs: ${ceiling.runs.join(', ')}), measured in turns with the engine's runs.`,
+      '',
+      '| findOne by _id / ceiling | ratio |',
+      '| --- | --- |',
+      ...sizes.map((size) => `| ${Number(size).toLocaleString('en-US')} docs | ${ratios[size]}× |`),
+      '',
+      `Goal: ${goal.name}: ${goal.target}; measured ${goal.actual}: ${goal.met ? 'met' : 'NOT met'}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 main().catch((error: unknown) => {

@@ -80,6 +80,7 @@ export const authConfig = registerAs('auth', () => {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,
@@ -87,6 +88,9 @@ export const authConfig = registerAs('auth', () => {
       memoryCost: e.PASSWORD_HASH_MEMORY_KIB,
       timeCost: e.PASSWORD_HASH_TIME_COST,
       parallelism: 1,
+      /** argon2 calls running at once, and waiting beyond those; more is refused (429). */
+      concurrency: e.PASSWORD_HASH_CONCURRENCY,
+      queue: e.PASSWORD_HASH_QUEUE,
     },
   };
 });

@@ -20,6 +20,7 @@ describe('validateEnv', () => {
       SESSION_RETENTION_SECONDS: 2592000,
       TRUST_PROXY: 'false',
       LOGIN_RATE_LIMIT: 10,
+      LOGIN_IP_RATE_LIMIT: 50,
       PEER_HOSTS: '',
     });
     expect(env.MONGODB_URI).toBeUndefined();

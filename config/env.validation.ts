@@ -145,6 +145,12 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_RATE_LIMIT = 10;
 
+  /** Login attempts per minute per IP, whatever the username (password spraying). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_IP_RATE_LIMIT = 50;
+
   /** argon2id memory cost in KiB (OWASP minimum 19456). Lower only for tests. */
   @Transform(toInt)
   @IsInt()
@@ -158,6 +164,20 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(100)
   PASSWORD_HASH_TIME_COST = 2;
+
+  /** argon2 calls at once (libuv's pool has 4 threads by default, shared with file I/O). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PASSWORD_HASH_CONCURRENCY = 4;
+
+  /** argon2 calls that may wait for a slot; beyond, logins are refused at once with 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  PASSWORD_HASH_QUEUE = 8;
 
   @IsOptional()
   @IsString()

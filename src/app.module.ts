@@ -39,11 +39,17 @@ export function sessionOptionsFromConfig(
     retentionSeconds: session.retentionSeconds,
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
     cache: { ttlMs: session.cacheTtlMs },
-    loginRateLimit: { limit: auth.loginRateLimit, windowSeconds: 60 },
+    loginRateLimit: {
+      limit: auth.loginRateLimit,
+      ipLimit: auth.loginIpRateLimit,
+      windowSeconds: 60,
+    },
     passwordHashing: {
       memoryCostKib: auth.passwordHash.memoryCost,
       timeCost: auth.passwordHash.timeCost,
       parallelism: auth.passwordHash.parallelism,
+      concurrency: auth.passwordHash.concurrency,
+      queue: auth.passwordHash.queue,
     },
     initialAdmin:
       auth.adminUsername && auth.adminPassword

@@ -1,20 +1,11 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
+import { freePort } from './support/app-process';
 import { createTestApp, createUser, login, TestApp } from './support/app';
 import { storedSession } from './support/session-docs';
 
 const PASSWORD = 'correct horse battery staple';
 const SECRET = 'replay-attack-peer-secret-0123456789abcdef';
-
-/** A port that was free a moment ago, so an app can be configured with its own origin first. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Captured {
   path: string;

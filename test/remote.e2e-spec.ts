@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
 import { newNonce, signRequest } from '../src/admin/remote/request-signature';
+import { freePort } from './support/app-process';
 import { createTestApp, createUser, login, TestApp } from './support/app';
 
 const PASSWORD = 'correct horse battery staple';
@@ -9,15 +10,6 @@ const SECRET = 'peer-secret-for-the-e2e-tests-0123456789';
 const PATH = '/remote/sessions/invalidate';
 /** The origin the receiver under test is reached under (its PEER_SELF). */
 const SELF = 'http://receiver.peer.test';
-
-/** A port that was free a moment ago, so an app can be configured with its own origin first. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function listen(t: TestApp): Promise<string> {
   await t.app.listen(0, '127.0.0.1');

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
-import { ApiException } from './api.exception';
+import { ApiException, RateLimitedException } from './api.exception';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorBody, ErrorCode } from './error-codes';
 import { BodyTooDeepError } from './json-body';
@@ -149,6 +149,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (response.headersSent) {
       response.destroy?.();
       return;
+    }
+    if (exception instanceof RateLimitedException) {
+      this.adapterHost.httpAdapter.setHeader(
+        response,
+        'Retry-After',
+        String(exception.retryAfterSeconds),
+      );
     }
     this.adapterHost.httpAdapter.reply(response, errorBody, errorBody.statusCode);
   }

@@ -27,3 +27,13 @@ export const conflict = (message: string) =>
   new ApiException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, message);
 export const serviceUnavailable = (message = 'The database cannot be reached') =>
   new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, message);
+
+/** 429 RATE_LIMITED; the error filter sends `Retry-After` with the seconds given. */
+export class RateLimitedException extends ApiException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, message);
+  }
+}

@@ -77,12 +77,29 @@ export interface SessionModuleOptions {
    */
   cache?: { ttlMs?: number; maxEntries?: number };
   /** Login and reauth attempts allowed per client IP and username per window. Defaults: 10 per 60 s. */
-  loginRateLimit?: { limit?: number; windowSeconds?: number };
+  loginRateLimit?: {
+    /** Attempts per window per client IP and username. Default 10. */
+    limit?: number;
+    /** Attempts per window per client IP, whatever the username (password spraying). Default 50. */
+    ipLimit?: number;
+    windowSeconds?: number;
+  };
   /**
    * argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations). Lower only
    * in tests. Defaults: 19456 KiB, 2 iterations, parallelism 1.
    */
-  passwordHashing?: { memoryCostKib?: number; timeCost?: number; parallelism?: number };
+  /**
+   * argon2id cost, and how many verifications may run at once (`concurrency`, default 4: libuv's
+   * thread pool) and wait (`queue`, default 8); beyond that a login is refused at once with 429
+   * RATE_LIMITED instead of queueing behind a flood.
+   */
+  passwordHashing?: {
+    memoryCostKib?: number;
+    timeCost?: number;
+    parallelism?: number;
+    concurrency?: number;
+    queue?: number;
+  };
   /** Created with the `admin` role at start-up unless a user of that name exists. */
   initialAdmin?: { username: string; password: string };
   /**
@@ -127,8 +144,14 @@ export interface SessionSettings {
   retentionSeconds: number;
   lastSeenWriteIntervalSeconds: number;
   cache: { ttlMs: number; maxEntries: number };
-  loginRateLimit: { limit: number; windowSeconds: number };
-  passwordHashing: { memoryCostKib: number; timeCost: number; parallelism: number };
+  loginRateLimit: { limit: number; ipLimit: number; windowSeconds: number };
+  passwordHashing: {
+    memoryCostKib: number;
+    timeCost: number;
+    parallelism: number;
+    concurrency: number;
+    queue: number;
+  };
   initialAdmin: { username: string; password: string } | null;
   connectionInfo: (request: Request) => ConnectionInfo;
   accessToken: (request: Request) => string | null;
@@ -147,10 +170,13 @@ export const SESSION_DEFAULTS = {
   cacheTtlMs: 5000,
   cacheMaxEntries: 100_000,
   loginRateLimit: 10,
+  loginIpRateLimit: 50,
   loginRateWindowSeconds: 60,
   memoryCostKib: 19456,
   timeCost: 2,
   parallelism: 1,
+  hashConcurrency: 4,
+  hashQueue: 8,
 } as const;
 
 function secretList(value: TokenSecrets): readonly string[] {
@@ -267,6 +293,12 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
     },
     loginRateLimit: {
       limit: int('loginRateLimit.limit', options.loginRateLimit?.limit, d.loginRateLimit, 1),
+      ipLimit: int(
+        'loginRateLimit.ipLimit',
+        options.loginRateLimit?.ipLimit,
+        d.loginIpRateLimit,
+        1,
+      ),
       windowSeconds: int(
         'loginRateLimit.windowSeconds',
         options.loginRateLimit?.windowSeconds,
@@ -288,6 +320,13 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
         d.parallelism,
         1,
       ),
+      concurrency: int(
+        'passwordHashing.concurrency',
+        options.passwordHashing?.concurrency,
+        d.hashConcurrency,
+        1,
+      ),
+      queue: int('passwordHashing.queue', options.passwordHashing?.queue, d.hashQueue, 0),
     },
     initialAdmin: admin ? { username: admin.username, password: admin.password } : null,
     tokenClaims: {

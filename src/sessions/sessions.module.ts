@@ -6,7 +6,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { GroupsGuard } from './guards/groups.guard';
-import { LoginThrottlerGuard } from './guards/login-throttler.guard';
+import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.guard';
+import { MongoThrottlerStorage } from '../rate-limit/mongo-throttler.storage';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoginGuard } from './guards/login.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { SessionGuard } from './guards/session.guard';
@@ -110,18 +112,12 @@ export class SessionModule {
         UsersModule,
         JwtModule.register({}),
         MongooseModule.forFeature([{ name: Session.name, schema: SessionSchema }]),
+        // Counted in MongoDB, so every instance on the database shares the limits.
         ThrottlerModule.forRootAsync({
-          imports: [optionsModule],
-          inject: [SESSION_SETTINGS],
-          useFactory: (settings: SessionSettings) => ({
-            throttlers: [
-              {
-                name: 'login',
-                ttl: settings.loginRateLimit.windowSeconds * 1000,
-                limit: settings.loginRateLimit.limit,
-              },
-            ],
-          }),
+          imports: [optionsModule, RateLimitModule],
+          inject: [SESSION_SETTINGS, MongoThrottlerStorage],
+          useFactory: (settings: SessionSettings, storage: MongoThrottlerStorage) =>
+            loginThrottlers(settings, storage),
         }),
       ],
       controllers: [AuthController, SessionsController],

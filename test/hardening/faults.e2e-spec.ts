@@ -214,6 +214,10 @@ describe('SIGTERM under load (e2e)', () => {
       JWT_SECRET: 'faults-5e1a9d3c7f2b6e0a8d4c1f7b3e9a5d2c',
       SWEEP_ENABLED: 'false',
       LOGIN_RATE_LIMIT: '1000',
+      LOGIN_IP_RATE_LIMIT: '1000',
+      // 16 logins in flight at once at the production hashing cost: room for all of them to
+      // wait (the default refuses past 4 running and 8 waiting, see test/login-flood).
+      PASSWORD_HASH_QUEUE: '64',
     });
   }, 60_000);
   afterAll(async () => {

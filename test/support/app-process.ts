@@ -1,9 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isBuildCurrent } = require('../../scripts/build-stamp.js') as {
+  isBuildCurrent(root: string): boolean;
+};
 
 export interface AppProcess {
   child: ChildProcess;
@@ -27,32 +32,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /** The embedded engine's command line, for nodeArgsFor. */
 export const ENGINE_CLI = 'packages/embedded-mongo/src/cli';
 
-/** Folders whose sources the build compiles: a build older than any of them is stale. */
-const BUILT_SOURCES = ['src', 'config', 'packages'];
-
 /**
  * Node arguments to run `<script>.ts` (a path from the project root, without extension): its
- * build when `npm run build` is up to date (CI builds before testing), else the source through
- * ts-node, so a test never runs stale code.
+ * build when `npm run build` is current (scripts/build-stamp.js; CI builds before testing), else
+ * the source through ts-node, so a test never runs stale code. (Output mtimes cannot tell:
+ * incremental `nest build` leaves unchanged output files untouched, so after a merge they looked
+ * stale and every spawned app ran through ts-node.)
  */
 export function nodeArgsFor(script: string): string[] {
   const built = join(ROOT, 'dist', `${script}.js`);
-  const fresh =
-    existsSync(built) &&
-    statSync(built).mtimeMs >=
-      Math.max(...BUILT_SOURCES.map((dir) => newestMtime(join(ROOT, dir))));
+  const fresh = existsSync(built) && isBuildCurrent(ROOT);
   return fresh ? [built] : ['-r', 'ts-node/register/transpile-only', join(ROOT, `${script}.ts`)];
 }
 

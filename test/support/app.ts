@@ -34,6 +34,7 @@ export const TEST_ENV: Record<string, string> = {
   PASSWORD_HASH_MEMORY_KIB: '1024',
   PASSWORD_HASH_TIME_COST: '1',
   LOGIN_RATE_LIMIT: '1000',
+  LOGIN_IP_RATE_LIMIT: '100000',
   SWEEP_ENABLED: 'false',
 };
 

@@ -25,6 +25,11 @@ describe('parseCliOptions', () => {
     ).toEqual({ port: 1, dbPath: '/data', replSet: 'rs0', host: '::1' });
   });
 
+  it('reads --auth as a switch', () => {
+    expect(parseCliOptions(['--auth'])).toEqual({ port: 27017, auth: true });
+    expect(() => parseCliOptions(['--auth=yes'])).toThrow(/takes no value/);
+  });
+
   it('needs a value after each flag', () => {
     expect(() => parseCliOptions(['--dbpath'])).toThrow(/--dbpath needs a value/);
     expect(() => parseCliOptions(['--replSet', '--port', '1'])).toThrow(/--replSet needs a value/);

@@ -8,12 +8,16 @@ export interface CliOptions {
   dbPath?: string;
   /** `--replSet <name>`: report as a one-member replica set (enables change streams). */
   replSet?: string;
-  /** `--bind_ip <address>`: loopback addresses only (the engine has no authentication). */
+  /** `--bind_ip <address>`: loopback addresses only, unless `--auth`. */
   host?: string;
+  /** `--auth`: require SCRAM-SHA-256 as EMBEDDED_MONGO_USERNAME / EMBEDDED_MONGO_PASSWORD. */
+  auth?: boolean;
 }
 
 const USAGE =
-  'usage: mongo:embedded [--port <n>] [--dbpath <dir>] [--replSet <name>] [--bind_ip <loopback address>]';
+  'usage: mongo:embedded [--port <n>] [--dbpath <dir>] [--replSet <name>] [--bind_ip <address>] [--auth]\n' +
+  '  --auth reads the user from EMBEDDED_MONGO_USERNAME and EMBEDDED_MONGO_PASSWORD;\n' +
+  '  without it only loopback addresses may be bound';
 
 /** Reads the mongod-style flags the engine knows, as `--flag value` or `--flag=value`. */
 export function parseCliOptions(args: string[]): CliOptions {
@@ -57,6 +61,10 @@ export function parseCliOptions(args: string[]): CliOptions {
       case '--bind_ip':
         options.host = takeValue();
         break;
+      case '--auth':
+        if (eq > 0) throw new Error('--auth takes no value');
+        options.auth = true;
+        break;
       default:
         throw new Error(`unknown argument: ${arg}`);
     }
@@ -77,7 +85,18 @@ async function main(): Promise<void> {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+  let auth: { username: string; password: string } | undefined;
+  if (options.auth) {
+    const username = process.env.EMBEDDED_MONGO_USERNAME;
+    const password = process.env.EMBEDDED_MONGO_PASSWORD;
+    if (!username || !password) {
+      console.error(`--auth needs EMBEDDED_MONGO_USERNAME and EMBEDDED_MONGO_PASSWORD\n${USAGE}`);
+      process.exit(2);
+    }
+    auth = { username, password };
+  }
   const engine = await startEmbeddedMongo({
+    auth,
     port: options.port,
     host: options.host,
     dataDir: options.dbPath,

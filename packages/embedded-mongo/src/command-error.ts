@@ -32,6 +32,8 @@ export const ErrorCode = {
   Location40571: 40571,
   // Change streams and the journal.
   Unauthorized: 13,
+  AuthenticationFailed: 18,
+  MechanismUnavailable: 334,
   WriteConcernFailed: 64,
   InvalidResumeToken: 260,
   ChangeStreamHistoryLost: 286,

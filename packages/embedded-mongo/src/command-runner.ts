@@ -1,4 +1,5 @@
 import { Long, ObjectId, type Document } from 'bson';
+import type { ScramServer } from './auth/scram-sha-256';
 import type { ChangeStreams } from './change-streams/change-streams';
 import type { CommandDispatcher } from './command-dispatcher';
 import { CommandError } from './command-error';
@@ -13,6 +14,22 @@ export interface ReplicaSetIdentity {
 }
 
 const HANDSHAKES = new Set(['hello', 'isMaster', 'ismaster']);
+/** What mongod answers before authentication (commands whose requiresAuth() is false). */
+const WITHOUT_AUTH = new Set([
+  ...HANDSHAKES,
+  'saslStart',
+  'saslContinue',
+  'ping',
+  'buildInfo',
+  'buildinfo',
+]);
+
+type Conversation = ReturnType<ScramServer['start']>['conversation'];
+
+interface ConnectionAuth {
+  authenticated: boolean;
+  conversation?: Conversation;
+}
 
 /** Write concerns whose reply waits for the journal to reach the disk (fdatasync). */
 export function wantsJournalSync(writeConcern: unknown): boolean {
@@ -41,21 +58,35 @@ function errorReply(error: unknown): Document {
  */
 export class CommandRunner {
   private readonly electionId = new ObjectId();
+  private readonly connections = new Map<number, ConnectionAuth>();
 
   constructor(
     private readonly dispatcher: CommandDispatcher,
     private readonly store?: DurableStore,
     private readonly changeStreams?: ChangeStreams,
     private readonly replicaSet?: ReplicaSetIdentity,
+    private readonly scram?: ScramServer,
   ) {}
+
+  /** Forgets a closed connection's authentication. */
+  connectionClosed(connectionId: number): void {
+    this.connections.delete(connectionId);
+  }
 
   run(command: Document, dbName: string, connectionId: number): Document | Promise<Document> {
     const name = Object.keys(command)[0];
+    if (this.scram) {
+      const answered = this.authenticate(name, command, connectionId);
+      if (answered) return answered;
+    }
     const streamed = this.changeStreamCommand(name, command, dbName, connectionId);
     if (streamed) return streamed;
     let reply = this.dispatcher.execute(command, dbName, connectionId);
     if (this.replicaSet && HANDSHAKES.has(name) && reply.ok === 1) {
       reply = this.asReplicaSetMember(reply);
+    }
+    if (this.scram && HANDSHAKES.has(name) && reply.ok === 1) {
+      reply = this.withAuthHandshake(command, reply, connectionId);
     }
     if (this.store) {
       try {
@@ -73,6 +104,66 @@ export class CommandRunner {
       );
     }
     return reply;
+  }
+
+  /**
+   * With credentials, a connection must pass SCRAM-SHA-256 before anything but the handshake
+   * and ping; answers the SASL commands and refusals, or returns undefined to run the command.
+   */
+  private authenticate(
+    name: string | undefined,
+    command: Document,
+    connectionId: number,
+  ): Document | undefined {
+    let state = this.connections.get(connectionId);
+    if (!state) {
+      state = { authenticated: false };
+      this.connections.set(connectionId, state);
+    }
+    try {
+      if (name === 'saslStart') {
+        const { reply, conversation } = this.scram!.start(command);
+        state.conversation = conversation;
+        return reply;
+      }
+      if (name === 'saslContinue') {
+        const conversation = state.conversation;
+        state.conversation = undefined;
+        if (!conversation) {
+          throw new CommandError('AuthenticationFailed', 'No SASL session state found');
+        }
+        const reply = this.scram!.finish(command, conversation);
+        state.authenticated = true;
+        return reply;
+      }
+    } catch (error) {
+      return errorReply(error);
+    }
+    if (state.authenticated || (name !== undefined && WITHOUT_AUTH.has(name))) return undefined;
+    return new CommandError(
+      'Unauthorized',
+      `Command ${name ?? ''} requires authentication`,
+    ).toReply();
+  }
+
+  /** The handshake's `saslSupportedMechs`, and the first SCRAM step when the driver sends it along. */
+  private withAuthHandshake(command: Document, reply: Document, connectionId: number): Document {
+    const out: Document = { ...reply };
+    if (typeof command.saslSupportedMechs === 'string') {
+      out.saslSupportedMechs = ['SCRAM-SHA-256'];
+    }
+    const speculative = command.speculativeAuthenticate as unknown;
+    if (isPlainObject(speculative) && speculative.saslStart === 1) {
+      try {
+        const { reply: first, conversation } = this.scram!.start(speculative);
+        this.connections.set(connectionId, { authenticated: false, conversation });
+        const { ok: _ok, ...step } = first;
+        out.speculativeAuthenticate = step;
+      } catch {
+        // The driver then authenticates with an ordinary saslStart.
+      }
+    }
+    return out;
   }
 
   private changeStreamCommand(

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { ScramServer, type EngineCredentials } from './auth/scram-sha-256';
 import { ChangeStreams } from './change-streams/change-streams';
 import { CommandDispatcher } from './command-dispatcher';
 import { CommandError } from './command-error';
@@ -39,6 +40,11 @@ export interface EmbeddedMongoOptions {
   journalCompactBytes?: number;
   /** Report as a one-member replica set of this name, which enables change streams. */
   replicaSet?: string;
+  /**
+   * Require SCRAM-SHA-256 authentication as this user (any database as authSource). Needed to
+   * listen on a non-loopback address.
+   */
+  auth?: EngineCredentials;
 }
 
 export interface EmbeddedMongo {
@@ -73,6 +79,7 @@ class Connection {
     private readonly nextRequestId: () => number,
   ) {
     socket.setNoDelay(true);
+    socket.on('close', () => runner.connectionClosed(id));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A client that vanishes mid-request is routine; the socket is simply gone.
     socket.on('error', () => socket.destroy());
@@ -177,15 +184,14 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * The engine has no authentication: anyone who can reach its port can read and change every
- * document. So it listens on loopback addresses only.
+ * Without credentials anyone who can reach the port can read and change every document, so an
+ * engine without `auth` listens on loopback addresses only.
  */
-export function checkBindAddress(host: string): void {
-  if (!isLoopbackHost(host)) {
+export function checkBindAddress(host: string, authenticated = false): void {
+  if (!authenticated && !isLoopbackHost(host)) {
     throw new Error(
-      `refusing to listen on ${host}: the embedded engine has no authentication, so it only ` +
-        'binds to loopback addresses (127.0.0.1, ::1, localhost); use a real MongoDB server with ' +
-        'authentication to serve other machines',
+      `refusing to listen on ${host} without authentication: without the auth option (CLI: --auth) ` +
+        'the embedded engine only binds to loopback addresses (127.0.0.1, ::1, localhost)',
     );
   }
 }
@@ -196,7 +202,8 @@ export async function startEmbeddedMongo(
 ): Promise<EmbeddedMongo> {
   const logger = options.logger ?? consoleLogger;
   const host = options.host ?? '127.0.0.1';
-  checkBindAddress(host);
+  checkBindAddress(host, options.auth !== undefined);
+  const scram = options.auth ? new ScramServer(options.auth) : undefined;
   const storage = new EngineStorage();
   const cursors = new CursorRegistry();
   const dispatcher = new CommandDispatcher(storage, cursors);
@@ -212,7 +219,7 @@ export async function startEmbeddedMongo(
 
   // The member's own address is known once the port is bound, before any client connects.
   const replicaSet = options.replicaSet ? { name: options.replicaSet, me: '' } : undefined;
-  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet);
+  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet, scram);
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

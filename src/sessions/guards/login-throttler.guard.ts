@@ -1,21 +1,51 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
+  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
+import { RateLimitedException } from '../../common/api.exception';
 import type { AuthContext } from '../session-context';
 import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
 
+const ipOf = (settings: SessionSettings, req: Record<string, unknown>) =>
+  settings.connectionInfo(req as unknown as Request).ip ?? '';
+
 /**
- * `loginRateLimit` attempts per window per client IP and username (case-insensitive), for
- * login and reauth. Keying on both means one attacker cannot lock a user out from everywhere,
- * and one IP cannot try many passwords for one user.
+ * The two login limits, both per window and both counted in `storage`:
+ * - `login`: `limit` attempts per client IP and username (case-insensitive). Keying on both
+ *   means one attacker cannot lock a user out from everywhere, and one IP cannot try many
+ *   passwords for one user.
+ * - `login-ip`: `ipLimit` attempts per client IP whatever the username, so one IP cannot try
+ *   one password against many usernames (password spraying).
+ * Headers are left to the guard: the contract names one `Retry-After`, not one per throttler.
  */
+export function loginThrottlers(
+  settings: SessionSettings,
+  storage: ThrottlerStorage,
+): ThrottlerModuleOptions {
+  const ttl = settings.loginRateLimit.windowSeconds * 1000;
+  return {
+    storage,
+    throttlers: [
+      { name: 'login', ttl, limit: settings.loginRateLimit.limit, setHeaders: false },
+      {
+        name: 'login-ip',
+        ttl,
+        limit: settings.loginRateLimit.ipLimit,
+        setHeaders: false,
+        getTracker: (req) => ipOf(settings, req),
+      },
+    ],
+  };
+}
+
+/** Login and reauth attempts, limited as `loginThrottlers` says; 429 with `Retry-After`. */
 @Injectable()
 export class LoginThrottlerGuard extends ThrottlerGuard {
   constructor(
@@ -32,6 +62,16 @@ export class LoginThrottlerGuard extends ThrottlerGuard {
     const body = request.body as { username?: unknown } | undefined;
     const username =
       typeof body?.username === 'string' ? body.username : (request.auth?.user.username ?? '');
-    return `${this.settings.connectionInfo(request).ip ?? ''}|${username.trim().toLowerCase()}`;
+    return `${ipOf(this.settings, req)}|${username.trim().toLowerCase()}`;
+  }
+
+  protected override throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    throw new RateLimitedException(
+      'Too many attempts, try again later',
+      Math.max(1, detail.timeToBlockExpire),
+    );
   }
 }

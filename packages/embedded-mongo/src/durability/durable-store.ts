@@ -394,8 +394,10 @@ export class DurableStore {
     const next = openSync(join(this.dir, fileName('journal', gen)), 'a');
     syncDirectory(this.dir);
     // Records of the old journal must be on disk before newer ones depend on them.
-    fdatasyncSync(this.fd);
-    closeSync(this.fd);
+    const old = this.fd;
+    fdatasyncSync(old);
+    // A group-commit fdatasync may still be running on the old descriptor: close it after.
+    void (this.syncing ?? Promise.resolve()).catch(() => undefined).then(() => closeSync(old));
     this.fd = next;
     this.gen = gen;
     this.journalBytes = 0;

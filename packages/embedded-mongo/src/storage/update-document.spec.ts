@@ -33,3 +33,14 @@ describe('applyUpdate: $set of _id', () => {
     ).toThrow(/immutable field '_id'/);
   });
 });
+
+describe('applyUpdate: array filters', () => {
+  it('refuses an identifier without a filter and a filter without a use', () => {
+    expect(() => applyUpdate({ _id: 1, a: [1] }, { $set: { 'a.$[x]': 0 } }, { query: {} })).toThrow(
+      /No array filter found for identifier 'x'/,
+    );
+    expect(() =>
+      applyUpdate({ _id: 1, a: [1] }, { $set: { a: [] } }, { query: {}, arrayFilters: [{ y: 1 }] }),
+    ).toThrow(/identifier 'y' was not used/);
+  });
+});

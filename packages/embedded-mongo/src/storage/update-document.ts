@@ -296,9 +296,18 @@ function checkArrayFilters(update: Document, arrayFilters: Document[] | undefine
   }
 }
 
+/** The identifier an array filter is about (`{'x.a': 1}` and `{$or: [{'x.a': 1}, ...]}`: `x`). */
 function filterIdentifier(filter: Document): string | undefined {
-  const key = Object.keys(filter).find((k) => !k.startsWith('$'));
-  return key?.split('.')[0];
+  for (const [key, value] of Object.entries(filter)) {
+    if (!key.startsWith('$')) return key.split('.')[0];
+    if (Array.isArray(value)) {
+      for (const clause of value as unknown[]) {
+        const identifier = isPlainObject(clause) ? filterIdentifier(clause) : undefined;
+        if (identifier) return identifier;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** `$currentDate` read from the clock on every update (mingo's default options freeze it). */
