@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every `bench/*.bench.ts`, one at a time, each in its own process group
- * with a time limit, then renders the figures into `bench/results/SUMMARY.md` and the README's
- * Benchmarks section. A benchmark that fails or overruns is killed with everything it started
+ * with a time limit, then renders the figures into `bench/results/SUMMARY.md` (and nowhere
+ * else: figures never go into the README or docs/). A benchmark that fails or overruns is killed with everything it started
  * and reported; the others still run.
  *
  * BENCH_ONLY=guard,auth   run only these (names without `.bench.ts`)
@@ -16,7 +16,7 @@ import { ROOT } from './lib/processes';
 import { renderSummary } from './lib/summary';
 import { machine } from './lib/results';
 
-/** Ours first, in the order the README presents them; any other benchmark after, by name. */
+/** Ours first, in the order docs/benchmarks.md presents them; any other benchmark after, by name. */
 const PREFERRED = ['guard', 'alternatives', 'revocation', 'auth', 'memory'];
 
 /**
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const summaryFile = renderSummary(atStart, outcomes);
   console.log('\n#### outcome');
   console.table(outcomes);
-  console.log(`summary: ${summaryFile} (and README.md, section Benchmarks)`);
+  console.log(`summary: ${summaryFile}`);
   process.exitCode = outcomes.every((o) => o.status === 'ok') ? 0 : 1;
 }
 

@@ -233,7 +233,7 @@ async function main(): Promise<void> {
     runsDetail: runs,
   };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  // Full-size figures at the default batch size are the README's; any other setting (a quick
+  // Full-size figures at the default batch size are the reference ones; any other setting (a quick
   // run from `npm run bench`, another batch size) gets its own file rather than replace them.
   const suffix = [
     process.env.SWEEP_BATCH_SIZE ? `batch-${process.env.SWEEP_BATCH_SIZE}` : '',

@@ -92,7 +92,7 @@ export class EnvironmentVariables {
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  SESSION_MAX_PER_USER = 0;
+  SESSION_MAX_PER_USER = 100;
 
   @Transform(toInt)
   @IsInt()

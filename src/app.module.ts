@@ -32,6 +32,11 @@ export function sessionOptionsFromConfig(
   return {
     secrets: auth.jwtSecrets,
     accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
+    tokenClaims: {
+      issuer: auth.tokenIssuer,
+      audience: auth.tokenAudience,
+      clockSkewSeconds: auth.clockSkewSeconds,
+    },
     refreshReuseGraceSeconds: auth.refreshReuseGraceSeconds,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
     absoluteTimeoutSeconds: session.absoluteTimeoutSeconds,

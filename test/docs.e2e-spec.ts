@@ -1,4 +1,7 @@
+import { validate } from '@readme/openapi-parser';
 import type { Browser } from 'playwright-core';
+import { STATUS_OF_CODE } from '../src/common/api-errors.decorator';
+import { ErrorCode } from '../src/common/error-codes';
 import { createTestApp, TestApp } from './support/app';
 import { launchBrowser } from './support/browser';
 
@@ -32,6 +35,45 @@ describe('API docs (e2e)', () => {
     );
     expect(doc.paths['/health'].get.responses).toHaveProperty('200');
     expect(doc.paths['/health'].get.responses).toHaveProperty('503');
+  });
+
+  it('is a valid OpenAPI 3 document', async () => {
+    const doc = (await t.http().get('/docs-json')).body;
+    // A real validator (the OpenAPI 3 JSON schema plus the spec's own rules: unique operation
+    // ids, declared path parameters...). It dereferences in place, hence the copy.
+    const result = await validate(structuredClone(doc));
+    const errors = result.valid ? [] : result.errors.map((e) => e.message);
+    expect(errors).toEqual([]);
+    expect(result.specification).toBe('OpenAPI');
+  });
+
+  it('documents every error response with the shared error schema and its exact codes', async () => {
+    const doc = (await t.http().get('/docs-json')).body;
+    // The contract gives /health's 503 a body of its own ({ status, db }).
+    const ownBody = ['get /health 503'];
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const [path, item] of Object.entries<Record<string, Operation>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const where = `${method} ${path} ${status}`;
+          if (Number(status) < 400 || ownBody.includes(where)) continue;
+          checked++;
+          const content = response.content as Record<string, { schema?: ErrorSchema }> | undefined;
+          const schema = content?.['application/json']?.schema;
+          const codes = schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+          const ok =
+            !('schema' in response) &&
+            Object.keys(content ?? {}).join() === 'application/json' &&
+            schema?.allOf?.[0]?.$ref === '#/components/schemas/ErrorResponseDto' &&
+            codes.length > 0 &&
+            codes.every((code) => STATUS_OF_CODE[code] === Number(status));
+          if (!ok) wrong.push(`${where}: ${JSON.stringify(response).slice(0, 200)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(50);
   });
 
   it('documents every route the app serves, each with a success and its error responses', async () => {
@@ -132,3 +174,8 @@ describe('API docs (e2e)', () => {
     // Unpacking the browser takes about 6 s on a quiet machine, several times that under load.
   }, 120_000);
 });
+
+type Operation = { responses: Record<string, Record<string, unknown>> };
+type ErrorSchema = {
+  allOf?: [{ $ref?: string }, { properties?: { code?: { enum?: ErrorCode[] } } }];
+};

@@ -28,9 +28,8 @@ import {
   SessionDataRef,
   SessionGuard,
   SessionModule,
+  TokenResponse,
 } from '../src/sessions';
-import type { TokenResponse } from '../src/sessions/dto/token-response.dto';
-import { Session } from '../src/sessions/schemas/session.schema';
 import {
   bearer,
   createTestApp,
@@ -261,7 +260,8 @@ describe('SessionModule in another app: guards, decorators, hooks (e2e)', () => 
   });
 
   it('@SessionData loads once, persists only on change, and can move the expiry', async () => {
-    const model = t.app.get<Model<Session>>(getModelToken(Session.name));
+    // The sessions collection's model, registered by SessionModule for its store alone.
+    const model = t.app.get<Model<unknown>>(getModelToken('Session'), { strict: false });
     const writes = jest.spyOn(model, 'updateOne');
     const s = await loginAs('alice');
     const post = (path: string) =>

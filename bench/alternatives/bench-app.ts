@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * What every compared app answers on `GET /sessions/current`: the same fields as nest-sessions'
- * contract (API.md, "Own sessions"), so that serialisation and bytes on the wire are alike and
+ * API (docs/api.md, "Own sessions"), so that serialisation and bytes on the wire are alike and
  * the comparison is about how each app decides that the caller is signed in.
  */
 export interface BenchIdentity {

@@ -6,7 +6,7 @@
  *
  * JWT_KEY_MODE=string (default) passes the secret as a string, as passport-jwt's README and most
  * apps do; JWT_KEY_MODE=keyobject passes a crypto KeyObject made once at start-up (jsonwebtoken
- * otherwise re-parses a string secret on every verify, see the bench README section).
+ * otherwise re-parses a string secret on every verify, see docs/benchmarks.md and docs/security.md).
  */
 import 'reflect-metadata';
 import { createSecretKey, randomUUID } from 'node:crypto';

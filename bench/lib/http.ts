@@ -58,7 +58,7 @@ export interface LoginResult {
   session: { id: string; [k: string]: unknown };
 }
 
-/** `POST /auth/login` on nest-sessions (API.md, "Auth"). */
+/** `POST /auth/login` on nest-sessions (docs/api.md, "Auth"). */
 export async function login(
   baseUrl: string,
   username: string,

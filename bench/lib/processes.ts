@@ -169,7 +169,7 @@ export interface Engine extends Child {
 
 /**
  * Starts the embedded engine as its own process through its CLI, exactly as
- * `npm run mongo:embedded -- --port 0` would, and waits for the URI line (API.md, "Running it").
+ * `npm run mongo:embedded -- --port 0` would, and waits for the URI line (docs/operations.md, "Starting").
  */
 export async function startEngine(
   options: { nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},

@@ -48,7 +48,7 @@ export function ratioGoal(name: string, ratio: number, min: number, strict = fal
   };
 }
 
-/** One line of the printed and README table. */
+/** One line of the printed table and of bench/results/SUMMARY.md. */
 export interface Figure {
   name: string;
   value: number | string;
@@ -59,7 +59,7 @@ export interface Figure {
 export interface BenchReport {
   name: string;
   title: string;
-  /** What was measured, and how, in a sentence or two (shown in the README). */
+  /** What was measured, and how, in a sentence or two (shown in bench/results/SUMMARY.md). */
   method: string;
   figures: Figure[];
   goals: Goal[];

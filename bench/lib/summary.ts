@@ -1,10 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from './processes';
 import { RESULTS_DIR, type Machine, type SavedReport } from './results';
 
-const START = '<!-- bench:results:start -->';
-const END = '<!-- bench:results:end -->';
 const ORDER = ['guard', 'alternatives', 'revocation', 'auth', 'memory'];
 
 const cell = (v: unknown) =>
@@ -17,17 +14,17 @@ function formatValue(value: unknown, unit?: string): string {
   return unit ? `${v} ${unit}` : v;
 }
 
-function loadReports(): { name: string; report: Partial<SavedReport> }[] {
-  if (!existsSync(RESULTS_DIR)) return [];
+function loadReports(dir: string): { name: string; report: Partial<SavedReport> }[] {
+  if (!existsSync(dir)) return [];
   const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
-  return readdirSync(RESULTS_DIR)
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -5))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map((name) => ({
       name,
       report: JSON.parse(
-        readFileSync(resolve(RESULTS_DIR, `${name}.json`), 'utf8'),
+        readFileSync(resolve(dir, `${name}.json`), 'utf8'),
       ) as Partial<SavedReport>,
     }));
 }
@@ -83,8 +80,9 @@ export function isBusy(m: Pick<Machine, 'loadAverageAtStart' | 'cores'>): boolea
 export function renderMarkdown(
   atStart: Machine,
   outcomes: { name: string; status: string; seconds: number }[],
+  dir = RESULTS_DIR,
 ): string {
-  const reports = loadReports();
+  const reports = loadReports(dir);
   const lines: string[] = [];
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const ran = outcomes.map((o) => o.name);
@@ -141,21 +139,19 @@ export function renderMarkdown(
   return lines.join('\n');
 }
 
-/** Writes `bench/results/SUMMARY.md` and, between its markers, the README's figures. */
+/**
+ * Writes `bench/results/SUMMARY.md` from the reports beside it. Figures live in bench/results/
+ * only: the README and docs/ describe method and goals and link here, so a benchmark run never
+ * edits them.
+ */
 export function renderSummary(
   atStart: Machine,
   outcomes: { name: string; status: string; seconds: number }[],
+  dir = RESULTS_DIR,
 ): string {
-  const body = renderMarkdown(atStart, outcomes);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = resolve(RESULTS_DIR, 'SUMMARY.md');
+  const body = renderMarkdown(atStart, outcomes, dir);
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, 'SUMMARY.md');
   writeFileSync(file, `# Benchmark figures\n\n${body}\n`);
-  const readme = resolve(ROOT, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const from = text.indexOf(START);
-  const to = text.indexOf(END);
-  if (from !== -1 && to > from) {
-    writeFileSync(readme, `${text.slice(0, from + START.length)}\n${body}\n${text.slice(to)}`);
-  }
   return file;
 }

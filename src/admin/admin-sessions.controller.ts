@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import type { Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
-import { CurrentSession } from '../sessions/decorators/current-session.decorator';
-import { Roles } from '../sessions/decorators/roles.decorator';
+import { CurrentSession, Roles } from '../sessions';
 import { AdminSessionsService } from './admin-sessions.service';
 import {
   InvalidateAllResultDto,

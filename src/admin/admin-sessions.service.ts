@@ -1,23 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { QueryFilter, Model, Types } from 'mongoose';
-import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
+import { Model, Types } from 'mongoose';
 import { conflict, notFound } from '../common/api.exception';
 import { Clock } from '../common/clock';
-import { EndReason, Session } from '../sessions/schemas/session.schema';
-import { SessionCache } from '../sessions/session-cache';
-import { liveSessionFilter } from '../sessions/session-state';
-import { User } from '../users/schemas/user.schema';
+import { REVIVABLE_END_REASONS, SessionLean, SessionStore } from '../sessions';
+import { UsersService } from '../users/users.service';
 import { ValidationGeneration } from './schemas/validation-generation.schema';
-
-/** Reasons an expiry may be undone by an admin: none of them is the user's or security's choice. */
-const REVIVABLE_END_REASONS: (EndReason | null)[] = [
-  null,
-  'admin',
-  'superseded',
-  'idle_timeout',
-  'evicted',
-];
 
 const DUPLICATE_KEY = 11000;
 /** Validations of one user that keep colliding give up after this many rounds (409, retry). */
@@ -31,50 +19,33 @@ export interface SessionTarget {
 
 /**
  * The admin's session controls: validate (keep one session, expire the rest), invalidate, and
- * both across all users. Every change is dropped from this instance's session cache at once;
- * other instances stop honouring it when their cache entry lapses (SESSION_CACHE_TTL_MS).
+ * both across all users. Every write goes through SessionStore, which drops what it changes
+ * from this instance's session cache; other instances stop honouring it when their cache
+ * entry lapses (SESSION_CACHE_TTL_MS).
  */
 @Injectable()
 export class AdminSessionsService {
   constructor(
-    @InjectModel(Session.name) private readonly sessions: Model<Session>,
-    @InjectModel(User.name) private readonly users: Model<User>,
+    private readonly sessions: SessionStore,
+    private readonly users: UsersService,
     @InjectModel(ValidationGeneration.name)
     private readonly generations: Model<ValidationGeneration>,
-    @Inject(SESSION_SETTINGS) private readonly config: SessionSettings,
-    private readonly cache: SessionCache,
     private readonly clock: Clock,
   ) {}
 
-  /** Stored active and within both deadlines: only these count as active sessions here. */
-  private liveFilter(now: Date): QueryFilter<Session> {
-    return liveSessionFilter(now, this.config.idleTimeoutSeconds);
-  }
-
-  /** Sessions an admin may make active again: not signed out, not revoked, not past expiresAt. */
-  private revivableFilter(now: Date): QueryFilter<Session> {
-    return {
-      state: { $in: ['active', 'expired'] },
-      endReason: { $in: REVIVABLE_END_REASONS },
-      expiresAt: { $gt: now },
-    };
-  }
-
   private async userIdOf(username: string): Promise<Types.ObjectId> {
-    const user = await this.users.findOne({ username }, { _id: 1 }).lean();
-    if (!user) throw notFound(`No user named ${JSON.stringify(username)}`);
-    return user._id;
+    const id = await this.users.idOf(username);
+    if (!id) throw notFound(`No user named ${JSON.stringify(username)}`);
+    return id;
   }
 
   private async requireOwnSession(userId: Types.ObjectId, sessionId: string) {
-    const session = await this.sessions
-      .findOne({ _id: sessionId, userId }, { state: 1, endReason: 1, expiresAt: 1 })
-      .lean();
+    const session = await this.sessions.findOwnState(userId, sessionId);
     if (!session) throw notFound('No such session for this user');
     return session;
   }
 
-  private notRevivable(s: Pick<Session, 'state' | 'endReason' | 'expiresAt'>, now: Date) {
+  private notRevivable(s: Pick<SessionLean, 'state' | 'endReason' | 'expiresAt'>, now: Date) {
     if (s.state === 'ended' || s.endReason === 'logout') {
       return conflict('The session was signed out and cannot be validated');
     }
@@ -95,13 +66,9 @@ export class AdminSessionsService {
       if (!revivable) throw this.notRevivable(s, now);
       return new Types.ObjectId(sessionId);
     }
-    const latest = await this.sessions
-      .findOne({ userId, ...this.revivableFilter(now) }, { _id: 1 })
-      .sort({ createdAt: -1, _id: -1 })
-      .lean();
-    if (latest) return latest._id;
-    const any = await this.sessions.exists({ userId });
-    throw any
+    const latest = await this.sessions.newestRevivable(userId, now);
+    if (latest) return latest;
+    throw (await this.sessions.hasAny(userId))
       ? conflict('None of this user’s sessions can be validated (signed out or past expiry)')
       : notFound('This user has no sessions');
   }
@@ -120,32 +87,21 @@ export class AdminSessionsService {
     const userId = await this.userIdOf(target.username);
     const now = this.clock.now();
     const sessionId = await this.chooseTarget(userId, target.sessionId, now);
-    try {
-      for (let round = 0; round < MAX_VALIDATE_ROUNDS; round++) {
-        const generation = (await this.generations.findById(userId).lean())?.value ?? 0;
-        const revived = await this.sessions.updateOne(
-          { _id: sessionId, userId, ...this.revivableFilter(now) },
-          { $set: { state: 'active', expiredAt: null, endReason: null, lastSeenAt: now } },
-        );
-        if (revived.matchedCount === 0) {
-          // Signed out (or the like) between choosing it and now.
-          const s = await this.requireOwnSession(userId, String(sessionId));
-          throw this.notRevivable(s, now);
-        }
-        const others = await this.sessions.updateMany(
-          { userId, _id: { $ne: sessionId }, ...this.liveFilter(now) },
-          { $set: { state: 'expired', expiredAt: now, endReason: 'superseded' } },
-        );
-        if (await this.commitGeneration(userId, generation)) {
-          // The committed round's count: what an earlier, overtaken round expired may since
-          // have been revived by the validation that overtook it.
-          return { validated: String(sessionId), expired: others.modifiedCount };
-        }
+    for (let round = 0; round < MAX_VALIDATE_ROUNDS; round++) {
+      const generation = (await this.generations.findById(userId).lean())?.value ?? 0;
+      if (!(await this.sessions.revive(userId, sessionId, now))) {
+        // Signed out (or the like) between choosing it and now.
+        const s = await this.requireOwnSession(userId, String(sessionId));
+        throw this.notRevivable(s, now);
       }
-      throw conflict('Other validations of this user keep interfering; try again');
-    } finally {
-      this.cache.invalidateUser(String(userId));
+      const expired = await this.sessions.supersedeOthers(userId, sessionId, now);
+      if (await this.commitGeneration(userId, generation)) {
+        // The committed round's count: what an earlier, overtaken round expired may since
+        // have been revived by the validation that overtook it.
+        return { validated: String(sessionId), expired };
+      }
     }
+    throw conflict('Other validations of this user keep interfering; try again');
   }
 
   private async commitGeneration(userId: Types.ObjectId, seen: number): Promise<boolean> {
@@ -168,17 +124,8 @@ export class AdminSessionsService {
   async invalidate(target: SessionTarget): Promise<{ invalidated: number }> {
     const userId = await this.userIdOf(target.username);
     const now = this.clock.now();
-    const filter: QueryFilter<Session> = { userId, ...this.liveFilter(now) };
-    if (target.sessionId) {
-      await this.requireOwnSession(userId, target.sessionId);
-      filter._id = new Types.ObjectId(target.sessionId);
-    }
-    const res = await this.sessions.updateMany(filter, {
-      $set: { state: 'expired', expiredAt: now, endReason: 'admin' },
-    });
-    if (target.sessionId) this.cache.invalidate(target.sessionId);
-    else this.cache.invalidateUser(String(userId));
-    return { invalidated: res.modifiedCount };
+    if (target.sessionId) await this.requireOwnSession(userId, target.sessionId);
+    return { invalidated: await this.sessions.expireByAdmin(userId, target.sessionId, now) };
   }
 
   /**
@@ -187,29 +134,13 @@ export class AdminSessionsService {
    */
   async validateAll(): Promise<{ users: number; expired: number }> {
     const now = this.clock.now();
-    // Sessions created while this runs are newer than every "keep" and must not be expired.
-    const live = { ...this.liveFilter(now), createdAt: { $lte: now } };
-    const cursor = this.sessions
-      .aggregate<{ _id: Types.ObjectId; keep: Types.ObjectId }>([
-        { $match: live },
-        { $sort: { createdAt: -1, _id: -1 } },
-        { $group: { _id: '$userId', keep: { $first: '$_id' } } },
-      ])
-      .cursor({ batchSize: BATCH_SIZE });
+    const cursor = this.sessions.newestLivePerUser(now, BATCH_SIZE);
     let users = 0;
     let expired = 0;
     let batch: { _id: Types.ObjectId; keep: Types.ObjectId }[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const res = await this.sessions.updateMany(
-        {
-          ...live,
-          userId: { $in: batch.map((g) => g._id) },
-          _id: { $nin: batch.map((g) => g.keep) },
-        },
-        { $set: { state: 'expired', expiredAt: now, endReason: 'superseded' } },
-      );
-      expired += res.modifiedCount;
+      expired += await this.sessions.supersedeAllBut(batch, now);
       batch = [];
     };
     try {
@@ -221,7 +152,6 @@ export class AdminSessionsService {
       await flush();
     } finally {
       await cursor.close();
-      this.cache.invalidateAll();
     }
     return { users, expired };
   }
@@ -229,24 +159,11 @@ export class AdminSessionsService {
   /** Expires every live session of every user as `admin`, in bounded batches. */
   async invalidateAll(): Promise<{ invalidated: number }> {
     const now = this.clock.now();
-    // Sessions created while this runs come after the invalidation and stay. Without this bound
-    // a steady stream of logins gives every round something new, and the loop never ends.
-    const live = { ...this.liveFilter(now), createdAt: { $lte: now } };
     let invalidated = 0;
-    try {
-      for (;;) {
-        const ids = (await this.sessions.find(live, { _id: 1 }).limit(BATCH_SIZE).lean()).map(
-          (s) => s._id,
-        );
-        if (ids.length === 0) break;
-        const res = await this.sessions.updateMany(
-          { _id: { $in: ids }, ...live },
-          { $set: { state: 'expired', expiredAt: now, endReason: 'admin' } },
-        );
-        invalidated += res.modifiedCount;
-      }
-    } finally {
-      this.cache.invalidateAll();
+    for (;;) {
+      const { selected, modified } = await this.sessions.expireBatchByAdmin(now, BATCH_SIZE);
+      if (selected === 0) break;
+      invalidated += modified;
     }
     return { invalidated };
   }

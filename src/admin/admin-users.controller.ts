@@ -2,7 +2,7 @@ import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
-import { Roles } from '../sessions/decorators/roles.decorator';
+import { Roles } from '../sessions';
 import { UsersService } from '../users/users.service';
 import { CreatedUserDto, CreateUserDto } from './dto/create-user.dto';
 

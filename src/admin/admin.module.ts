@@ -1,8 +1,5 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { Session, SessionSchema } from '../sessions/schemas/session.schema';
-import { User, UserSchema } from '../users/schemas/user.schema';
-import { UsersModule } from '../users/users.module';
 import { AdminSessionsController } from './admin-sessions.controller';
 import { AdminSessionsService } from './admin-sessions.service';
 import { AdminUsersController } from './admin-users.controller';
@@ -17,17 +14,17 @@ import {
   ValidationGenerationSchema,
 } from './schemas/validation-generation.schema';
 
-/** Admin session controls, export, user creation, and the signed remote routes peers call. */
+/**
+ * Admin session controls, export, user creation, and the signed remote routes peers call.
+ * Sessions and users come from the global SessionModule (SessionStore, UsersService); the
+ * models registered here are admin's own collections.
+ */
 @Module({
   imports: [
     MongooseModule.forFeature([
-      { name: Session.name, schema: SessionSchema },
-      { name: User.name, schema: UserSchema },
       { name: ValidationGeneration.name, schema: ValidationGenerationSchema },
       { name: RemoteSignature.name, schema: RemoteSignatureSchema },
     ]),
-    // SessionCache comes from the global SessionModule; UsersService from here.
-    UsersModule,
   ],
   controllers: [AdminSessionsController, AdminUsersController, RemoteSessionsController],
   providers: [

@@ -1,5 +1,10 @@
 import { ErrorCode } from './error-codes';
-import { errorCodesByStatus, errorResponseSchema, STATUS_OF_CODE } from './api-errors.decorator';
+import {
+  errorCodesByStatus,
+  errorCodesOf,
+  errorResponse,
+  STATUS_OF_CODE,
+} from './api-errors.decorator';
 
 describe('errorCodesByStatus', () => {
   it('groups explicit codes under their status', () => {
@@ -30,13 +35,19 @@ describe('errorCodesByStatus', () => {
   });
 });
 
-describe('errorResponseSchema', () => {
-  it('narrows the shared error shape to the status and codes of the route', () => {
-    const r = errorResponseSchema(404, [ErrorCode.NOT_FOUND]);
+describe('errorResponse', () => {
+  it('is an OpenAPI 3 response: the shared error shape narrowed to the status and codes', () => {
+    const r = errorResponse(404, [ErrorCode.NOT_FOUND]);
     expect(r.description).toBe('Not Found: `NOT_FOUND`');
-    expect(r.schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorResponseDto' });
-    expect(
-      (r.schema.allOf[1] as { properties: { code: { enum: string[] } } }).properties.code.enum,
-    ).toEqual(['NOT_FOUND']);
+    expect(Object.keys(r)).toEqual(['description', 'content']);
+    const schema = r.content['application/json'].schema;
+    expect(schema.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorResponseDto' });
+    expect(schema.allOf[1]).toMatchObject({ properties: { statusCode: { enum: [404] } } });
+    expect(errorCodesOf(r)).toEqual(['NOT_FOUND']);
+  });
+
+  it('finds no codes in a response that is not an error response', () => {
+    expect(errorCodesOf({ description: 'down', content: {} })).toEqual([]);
+    expect(errorCodesOf({ description: 'ok' })).toEqual([]);
   });
 });

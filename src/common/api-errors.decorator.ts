@@ -49,33 +49,61 @@ export function errorCodesByStatus(items: (ErrorCode | number)[]): Map<number, E
   return byStatus;
 }
 
-/** The OpenAPI response object for one status: the error shape with `code` narrowed. */
-export function errorResponseSchema(status: number, codes: ErrorCode[]) {
+/** The shared error shape narrowed to one status and the codes a route sends with it. */
+export function errorSchema(status: number, codes: ErrorCode[]) {
   return {
-    description: `${STATUS_CODES[status] ?? 'Error'}: ${codes.map((c) => `\`${c}\``).join(', ')}`,
-    schema: {
-      allOf: [
-        { $ref: getSchemaPath(ErrorResponseDto) },
-        {
-          properties: {
-            statusCode: { type: 'number', enum: [status] },
-            code: { type: 'string', enum: codes },
-          },
+    allOf: [
+      { $ref: getSchemaPath(ErrorResponseDto) },
+      {
+        type: 'object',
+        properties: {
+          statusCode: { type: 'number', enum: [status] },
+          code: { type: 'string', enum: codes },
         },
-      ],
-    },
+      },
+    ],
+  };
+}
+
+/** The description of an error response: the reason phrase and the codes, so a reader sees them at a glance. */
+export function errorDescription(status: number, codes: ErrorCode[]): string {
+  return `${STATUS_CODES[status] ?? 'Error'}: ${codes.map((c) => `\`${c}\``).join(', ')}`;
+}
+
+/**
+ * The OpenAPI 3 response object for one error status (`content` keyed by media type, never
+ * OpenAPI 2's bare `schema`), as `@ApiErrors` and the common responses in openapi.ts write it.
+ */
+export function errorResponse(status: number, codes: ErrorCode[]) {
+  return {
+    description: errorDescription(status, codes),
+    content: { 'application/json': { schema: errorSchema(status, codes) } },
   };
 }
 
 /**
- * Documents the error responses of a route, in the contract's error shape with the exact
- * codes: `@ApiErrors(ErrorCode.INVALID_CREDENTIALS, ErrorCode.GROUP_FORBIDDEN, 400)`. A bare
- * status stands for every code sent with it. 500 and 503 are added to every route by the
- * OpenAPI setup, and the bearer errors (401) to every route that needs a token.
+ * The codes an error response built by `errorResponse` or `@ApiErrors` carries; [] for any other
+ * response (e.g. /health's own 503 body).
+ */
+export function errorCodesOf(response: unknown): ErrorCode[] {
+  const content =
+    (response as { content?: Record<string, { schema?: unknown }> } | undefined)?.content ?? {};
+  const schema = content['application/json']?.schema as
+    { allOf?: [unknown, { properties?: { code?: { enum?: ErrorCode[] } } }] } | undefined;
+  return schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+}
+
+/**
+ * The one way routes document their errors, in the contract's error shape with the exact codes:
+ * `@ApiErrors(ErrorCode.INVALID_CREDENTIALS, ErrorCode.GROUP_FORBIDDEN, 400)`. A bare status
+ * stands for every code sent with it. 500 and 503 are added to every route by the OpenAPI setup,
+ * and the bearer errors (401) to every route that needs a token; `test/docs.e2e-spec.ts` fails
+ * on an error response documented any other way.
  */
 export function ApiErrors(...items: (ErrorCode | number)[]): MethodDecorator & ClassDecorator {
+  // `content` given whole: errors are JSON even on a route that also produces CSV.
   const decorators = [...errorCodesByStatus(items)].map(([status, codes]) =>
-    ApiResponse({ status, ...errorResponseSchema(status, codes) }),
+    ApiResponse({ status, ...errorResponse(status, codes) }),
   );
   return applyDecorators(ApiExtraModels(ErrorResponseDto), ...decorators);
 }

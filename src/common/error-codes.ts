@@ -1,4 +1,4 @@
-/** The `code` values of the published HTTP contract (shared/API.md), plus the 5xx/413 fallbacks. */
+/** The `code` values of the HTTP API (docs/api.md lists each with its status and meaning). */
 export enum ErrorCode {
   VALIDATION_FAILED = 'VALIDATION_FAILED',
   INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',

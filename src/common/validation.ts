@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { badRequest } from './api.exception';
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {
@@ -9,9 +9,28 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   });
 }
 
+/**
+ * Values a pipe from createValidationPipe produced. A route may be covered by two of them (the
+ * app's global pipe and a controller's own, or a guard that validates early): the second lets
+ * such a value through instead of validating it again. Only a validating transform creates
+ * these objects (a request body is plain JSON), so membership means "already validated".
+ */
+const validated = new WeakSet<object>();
+
+class OnceValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (typeof value === 'object' && value !== null && validated.has(value)) return value;
+    const result: unknown = await super.transform(value, metadata);
+    // A new object is a validated instance; a value passed through unchanged (no DTO type) is
+    // not, and must stay subject to the next pipe that has one.
+    if (typeof result === 'object' && result !== null && result !== value) validated.add(result);
+    return result;
+  }
+}
+
 /** The global pipe: unknown properties are refused, not stripped, and messages name the fields. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new OnceValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { Public } from '../sessions/decorators/public.decorator';
+import { Public } from '../sessions';
 import { DatabasePingIndicator } from './database-ping.indicator';
 import { HealthDownDto, HealthUpDto } from './health.dto';
 

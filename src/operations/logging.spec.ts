@@ -52,6 +52,12 @@ describe('authProps', () => {
     });
     expect(authProps(req)).toEqual({ userId: 'u1', sessionId: 's1' });
   });
+
+  it('names the user alone on the login route, where no session exists yet', () => {
+    const { req } = exchange();
+    Object.assign(req, { auth: { user: { id: 'u1', username: 'ann', roles: [], groups: [] } } });
+    expect(authProps(req)).toEqual({ userId: 'u1' });
+  });
 });
 
 describe('REDACT_PATHS', () => {

@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../../config';
 import { redactSecrets, redactUrl } from '../common/scrub-secrets';
-import type { AuthContext } from '../sessions/session-context';
+import type { AuthContext } from '../sessions';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -48,10 +48,16 @@ export function requestIdFor(req: IncomingMessage, res: ServerResponse): string 
   return id;
 }
 
-/** Who made the request, once the SessionGuard has said so (the response line is written last). */
+/**
+ * Who made the request, once a guard has said so (the response line is written last). On the
+ * login route `auth` holds the user alone: the session does not exist until the handler runs.
+ */
 export function authProps(req: IncomingMessage): Record<string, string> {
-  const auth = (req as IncomingMessage & { auth?: AuthContext }).auth;
-  return auth ? { userId: auth.user.id, sessionId: auth.session.id } : {};
+  const auth = (req as IncomingMessage & { auth?: Partial<AuthContext> }).auth;
+  return {
+    ...(auth?.user ? { userId: auth.user.id } : {}),
+    ...(auth?.session ? { sessionId: auth.session.id } : {}),
+  };
 }
 
 /**

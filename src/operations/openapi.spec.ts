@@ -1,14 +1,10 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { errorResponseSchema } from '../common/api-errors.decorator';
+import { errorCodesOf, errorResponse } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
 import { addCommonResponses } from './openapi';
 
 const codes = (doc: OpenAPIObject, path: string, method: 'get' | 'post', status: number) =>
-  (
-    doc.paths[path][method]!.responses[status] as unknown as {
-      schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] };
-    }
-  ).schema.allOf[1].properties.code.enum;
+  errorCodesOf(doc.paths[path][method]!.responses[status]);
 
 describe('addCommonResponses', () => {
   const document = (): OpenAPIObject => ({
@@ -16,12 +12,18 @@ describe('addCommonResponses', () => {
     info: { title: 't', version: '1' },
     paths: {
       '/open': { post: { responses: { 201: { description: 'ok' } } } },
+      '/upload': {
+        put: {
+          requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { 200: { description: 'ok' } },
+        },
+      },
       '/mine': {
         get: {
           security: [{ bearer: [] }],
           responses: {
             200: { description: 'ok' },
-            401: errorResponseSchema(401, [ErrorCode.SIGNATURE_INVALID]),
+            401: errorResponse(401, [ErrorCode.SIGNATURE_INVALID]),
           },
         },
       },
@@ -36,6 +38,20 @@ describe('addCommonResponses', () => {
     expect(codes(doc, '/open', 'post', 503)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(codes(doc, '/open', 'post', 500)).toEqual(['INTERNAL_ERROR']);
     expect(doc.paths['/open'].post!.responses[401]).toBeUndefined();
+    expect(doc.paths['/open'].post!.responses[413]).toBeUndefined();
+  });
+
+  it('writes each added error in the OpenAPI 3 shape: content by media type, no bare schema', () => {
+    const response = addCommonResponses(document()).paths['/open'].post!.responses[503] as object;
+    expect(Object.keys(response)).toEqual(['description', 'content']);
+    expect(Object.keys((response as { content: object }).content)).toEqual(['application/json']);
+  });
+
+  it('adds 400 and 413 to routes that take a body', () => {
+    const doc = addCommonResponses(document());
+    const put = (status: number) => errorCodesOf(doc.paths['/upload'].put!.responses[status]);
+    expect(put(400)).toEqual(['VALIDATION_FAILED']);
+    expect(put(413)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 
   it('adds the bearer errors to routes that need a token, keeping codes already declared', () => {

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import {
   BEARER_ERRORS,
   errorCodesByStatus,
-  errorResponseSchema,
+  errorCodesOf,
+  errorResponse,
 } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -17,40 +18,34 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as 
 
 /**
  * Adds what every route shares, so that route authors only declare what is particular to
- * theirs: a 503 (database unreachable) and a 500 on every operation, and the bearer errors on
- * every operation that needs a token.
+ * theirs: a 503 (database unreachable) and a 500 on every operation, the bearer errors on every
+ * operation that needs a token, and 400 (malformed JSON) and 413 (over BODY_LIMIT) on every
+ * operation that takes a body.
  */
 export function addCommonResponses(document: OpenAPIObject): OpenAPIObject {
   const common = errorCodesByStatus([ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL_ERROR]);
   const bearer = errorCodesByStatus([...BEARER_ERRORS]);
+  const body = errorCodesByStatus([ErrorCode.VALIDATION_FAILED, ErrorCode.PAYLOAD_TOO_LARGE]);
   for (const pathItem of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = pathItem[method];
       if (!operation) continue;
       const needsToken = (operation.security ?? []).some((s) => 'bearer' in s);
-      for (const [status, codes] of [...common, ...(needsToken ? bearer : [])]) {
+      const shared = [
+        ...common,
+        ...(needsToken ? bearer : []),
+        ...(operation.requestBody ? body : []),
+      ];
+      for (const [status, codes] of shared) {
         const existing = operation.responses[status] as object | undefined;
-        // A route that documents this status its own way (e.g. /health's 503 body) keeps it.
-        if (existing && !isErrorResponse(existing)) continue;
-        const merged = [...new Set([...(existing ? codesOf(existing) : []), ...codes])];
-        operation.responses[status] = errorResponseSchema(status, merged);
+        const declared = existing ? errorCodesOf(existing) : [];
+        // A route that documents this status with a body of its own (/health's 503) keeps it.
+        if (existing && declared.length === 0) continue;
+        operation.responses[status] = errorResponse(status, [...new Set([...declared, ...codes])]);
       }
     }
   }
   return document;
-}
-
-type ErrorResponseObject = {
-  schema?: { allOf?: [unknown, { properties?: { code?: { enum?: ErrorCode[] } } }] };
-};
-
-/** True for a response built by `errorResponseSchema` (through `@ApiErrors` or here). */
-function isErrorResponse(response: object): boolean {
-  return codesOf(response).length > 0;
-}
-
-function codesOf(response: object): ErrorCode[] {
-  return (response as ErrorResponseObject).schema?.allOf?.[1]?.properties?.code?.enum ?? [];
 }
 
 /**

@@ -16,9 +16,19 @@ export type {
   UpsertSessionErrorContext,
 } from './session-module.options';
 export type { ConnectionInfo } from './connection-info';
-export { SessionsService, toSessionContext } from './sessions.service';
-export type { SessionLean } from './sessions.service';
+export { SessionsService } from './sessions.service';
+export type { IssueContext } from './sessions.service';
+export { SessionCheckService } from './session-check.service';
+export { OwnSessionsService } from './own-sessions.service';
+export { SessionStore, REVIVABLE_END_REASONS } from './session.store';
+export type { NewSession, OverdueSession, SessionLean } from './session.store';
+export { toSessionContext, sessionRecordOf } from './session-context';
 export { SessionCache } from './session-cache';
+export { TokenService } from './token.service';
+export type { AccessClaims } from './token.service';
+export { TokenResponse } from './dto/token-response.dto';
+export { END_REASONS, SESSION_STATES } from './schemas/session.schema';
+export type { EndReason, SessionState } from './schemas/session.schema';
 export { SessionGuard } from './guards/session.guard';
 export { RolesGuard } from './guards/roles.guard';
 export { GroupsGuard } from './guards/groups.guard';
@@ -38,6 +48,7 @@ export type {
   SessionContext,
 } from './session-context';
 export { toSessionView, SessionView } from './session.view';
+export type { SessionRecord } from './session.view';
 export {
   effectiveState,
   liveSessionFilter,

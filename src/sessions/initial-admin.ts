@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Types } from 'mongoose';
 import { UsersService } from '../users/users.service';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
-import { SessionsService } from './sessions.service';
+import { SessionStore } from './session.store';
 
 /**
  * The `initialAdmin` option (this app: ADMIN_USERNAME/ADMIN_PASSWORD), made or updated at start.
@@ -16,7 +15,7 @@ export class InitialAdmin implements OnApplicationBootstrap {
 
   constructor(
     private readonly users: UsersService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionStore,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
@@ -26,11 +25,7 @@ export class InitialAdmin implements OnApplicationBootstrap {
     const { outcome, userId } = await this.users.ensureBootstrapAdmin(adminUsername, adminPassword);
     if (outcome === 'created') this.logger.log(`Created the admin user "${adminUsername}"`);
     if (outcome === 'applied') {
-      const ended = await this.sessions.endSessions(
-        { userId: new Types.ObjectId(userId) },
-        'password_changed',
-        'ended',
-      );
+      const ended = await this.sessions.endAllOfUser(userId, 'password_changed');
       this.logger.warn(
         `The initial admin's password (ADMIN_PASSWORD) changed since it was last applied: set it as the password of "${adminUsername}" and ended ${ended} of its sessions`,
       );

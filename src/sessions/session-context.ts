@@ -1,13 +1,11 @@
 import type { Request } from 'express';
+import type { AuthUser } from '../users/user.view';
 import type { EndReason, SessionState } from './schemas/session.schema';
+import type { EffectiveState } from './session-state';
+import type { SessionRecord } from './session.view';
+import type { SessionLean } from './session.store';
 
-/** The authenticated caller, as guards and `@CurrentUser()` see it. */
-export interface AuthUser {
-  id: string;
-  username: string;
-  roles: string[];
-  groups: string[];
-}
+export type { AuthUser };
 
 /**
  * The session behind the request, as `@CurrentSession()` sees it. It carries every field of
@@ -40,3 +38,29 @@ export interface AuthContext {
 }
 
 export type AuthenticatedRequest = Request & { auth: AuthContext };
+
+/** The request's view of a session document; `eff` is its effective state as of the check. */
+export function toSessionContext(
+  doc: SessionLean,
+  eff: Pick<EffectiveState, 'state' | 'endReason' | 'expiredAt'>,
+): SessionContext {
+  return {
+    id: String(doc._id),
+    userId: String(doc.userId),
+    groups: [...doc.groups],
+    state: eff.state,
+    createdAt: doc.createdAt,
+    lastSeenAt: doc.lastSeenAt,
+    expiresAt: doc.expiresAt,
+    ip: doc.ip ?? null,
+    userAgent: doc.userAgent ?? null,
+    label: doc.label ?? null,
+    expiredAt: eff.expiredAt ?? null,
+    endReason: eff.endReason ?? null,
+  };
+}
+
+/** A SessionContext in the shape the one view mapper (toSessionView) reads. */
+export function sessionRecordOf(session: SessionContext): SessionRecord {
+  return { ...session, _id: session.id };
+}

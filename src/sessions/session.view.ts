@@ -19,7 +19,7 @@ export interface SessionRecord {
   endReason: EndReason | null;
 }
 
-/** The contract's Session object (shared/API.md), and its OpenAPI description. */
+/** The API's Session object (docs/api.md), and its OpenAPI description. */
 export class SessionView {
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678' })
   id: string;
@@ -41,7 +41,8 @@ export class SessionView {
   expiresAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   expiredAt: string | null;
-  @ApiProperty({ enum: END_REASONS, nullable: true })
+  // null among the values too: OpenAPI 3.0 validators read `nullable` as not widening an enum.
+  @ApiProperty({ enum: [...END_REASONS, null], nullable: true })
   endReason: EndReason | null;
   @ApiProperty({ enum: SESSION_STATES, description: 'Effective state (timeouts applied)' })
   state: SessionState;

@@ -14,17 +14,15 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ErrorCode } from '../common/error-codes';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { sessionValidationPipe } from './session-validation';
 import { AllowExpiredSession } from './decorators/allow-expired-session.decorator';
@@ -36,7 +34,7 @@ import { CurrentSessionView, EndedCount, UpdateSessionDto } from './dto/update-s
 import type { AuthUser, SessionContext } from './session-context';
 import { assertSessionData, mergeSessionData, SessionDataObject } from './session-data';
 import { SessionView } from './session.view';
-import { SessionsService } from './sessions.service';
+import { OwnSessionsService } from './own-sessions.service';
 
 const DATA_SCHEMA = {
   type: 'object',
@@ -48,29 +46,25 @@ const DATA_SCHEMA = {
 /** The caller's own sessions. Routes with fixed paths come before `:id`. */
 @ApiTags('sessions')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'TOKEN_MISSING, TOKEN_INVALID, SESSION_EXPIRED, SESSION_ENDED',
-})
 // Every answer here carries a token, session data or session details, so each handler says
 // `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
-@ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE' })
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
 @Controller('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(private readonly sessions: OwnSessionsService) {}
 
   @Header('Cache-Control', 'no-store')
   @Get()
   @ApiOperation({ summary: "List the caller's sessions, newest first" })
   @ApiOkResponse({ type: [SessionView] })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   list(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
     @Query() query: ListSessionsQuery,
   ): Promise<SessionView[]> {
-    return this.sessions.listOwn(userId, query.state, sessionId);
+    return this.sessions.list(userId, query.state, sessionId);
   }
 
   @Header('Cache-Control', 'no-store')
@@ -78,7 +72,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'End every other active session of the caller (scope=others)' })
   @ApiOkResponse({ type: EndedCount })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: scope=others is required' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   async endOthers(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
@@ -116,7 +110,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Merge into the data (JSON Merge Patch: a key set to null is removed)' })
   @ApiBody({ schema: DATA_SCHEMA })
   @ApiOkResponse({ schema: DATA_SCHEMA })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   patchData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
     assertSessionData(body);
     const merged = mergeSessionData(ref.data, body);
@@ -130,7 +124,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Replace the data' })
   @ApiBody({ schema: DATA_SCHEMA })
   @ApiOkResponse({ schema: DATA_SCHEMA })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED)
   putData(@Body() body: unknown, @SessionData('handle') ref: SessionDataRef): SessionDataObject {
     assertSessionData(body);
     ref.data = body;
@@ -141,30 +135,27 @@ export class SessionsController {
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND (also for another user’s session)' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   get(
     @CurrentUser('id') userId: string,
     @CurrentSession() session: SessionContext,
     @Param() params: SessionIdParams,
   ): Promise<SessionView> {
-    return this.sessions.viewOwn(userId, params.id, session);
+    return this.sessions.viewOne(userId, params.id, session);
   }
 
   @Header('Cache-Control', 'no-store')
   @Patch(':id')
   @ApiOperation({ summary: 'Label one of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async label(
     @CurrentUser('id') userId: string,
     @CurrentSession('id') sessionId: string,
     @Param() params: SessionIdParams,
     @Body() body: UpdateSessionDto,
   ): Promise<SessionView> {
-    const doc = await this.sessions.labelOwn(userId, params.id, body.label);
-    return this.sessions.view(doc, sessionId);
+    return this.sessions.label(userId, params.id, body.label, sessionId);
   }
 
   @Header('Cache-Control', 'no-store')
@@ -172,9 +163,8 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one of the caller’s sessions (sign out another device)' })
   @ApiNoContentResponse()
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed id' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.NOT_FOUND)
   async end(@CurrentUser('id') userId: string, @Param() params: SessionIdParams): Promise<void> {
-    await this.sessions.endOwn(userId, params.id);
+    await this.sessions.end(userId, params.id);
   }
 }

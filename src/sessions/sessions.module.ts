@@ -2,8 +2,10 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModuleOptions } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module';
+import { USERS_OPTIONS, UsersOptions } from '../users/users.options';
 import { AuthController } from './auth.controller';
 import { GroupsGuard } from './guards/groups.guard';
 import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.guard';
@@ -14,7 +16,9 @@ import { RolesGuard } from './guards/roles.guard';
 import { SessionGuard } from './guards/session.guard';
 import { SessionDataInterceptor } from './interceptors/session-data.interceptor';
 import { Session, SessionSchema } from './schemas/session.schema';
+import { OwnSessionsService } from './own-sessions.service';
 import { SessionCache } from './session-cache';
+import { SessionCheckService } from './session-check.service';
 import {
   resolveSessionOptions,
   SESSION_MODULE_OPTIONS,
@@ -25,6 +29,7 @@ import {
   SessionSettings,
 } from './session-module.options';
 import { SessionsController } from './sessions.controller';
+import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
@@ -53,8 +58,15 @@ class SessionOptionsModule {
           useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
           inject: [SESSION_MODULE_OPTIONS],
         },
+        {
+          provide: USERS_OPTIONS,
+          useFactory: (settings: SessionSettings): UsersOptions => ({
+            passwordHashing: settings.passwordHashing,
+          }),
+          inject: [SESSION_SETTINGS],
+        },
       ],
-      exports: [SESSION_MODULE_OPTIONS, SESSION_SETTINGS],
+      exports: [SESSION_MODULE_OPTIONS, SESSION_SETTINGS, USERS_OPTIONS],
     };
   }
 }
@@ -63,7 +75,8 @@ class SessionOptionsModule {
  * Sessions, auth routes and the guards that protect everything else. Import it once, at the
  * root: `SessionModule.forRoot({ secrets, ... })` or `forRootAsync({ inject, useFactory })`;
  * every setting is an option (see SessionModuleOptions), none comes from the environment.
- * It is global, so SessionsService, the guards and the settings can be injected anywhere. It
+ * It is global, so its services, the store, the guards and the settings can be injected
+ * anywhere (the Mongoose models are not exported: SessionStore is the sessions collection). It
  * needs a Mongoose connection. Its routes validate and shape errors on their own.
  */
 @Module({})
@@ -122,7 +135,10 @@ export class SessionModule {
       ],
       controllers: [AuthController, SessionsController],
       providers: [
+        SessionStore,
         SessionsService,
+        SessionCheckService,
+        OwnSessionsService,
         InitialAdmin,
         TokenService,
         SessionCache,
@@ -132,19 +148,26 @@ export class SessionModule {
         LoginGuard,
         LoginThrottlerGuard,
         LocalStrategy,
+        // LoginGuard (passport's AuthGuard) picks this module instance's strategy by name.
+        {
+          provide: AuthModuleOptions,
+          useFactory: (strategy: LocalStrategy) => ({ defaultStrategy: strategy.registeredAs }),
+          inject: [LocalStrategy],
+        },
         SessionDataInterceptor,
         ...globals,
       ],
       exports: [
+        SessionStore,
         SessionsService,
+        SessionCheckService,
+        OwnSessionsService,
         TokenService,
-        SessionCache,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
         SessionDataInterceptor,
         UsersModule,
-        MongooseModule,
       ],
     };
   }

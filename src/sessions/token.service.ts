@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../common/api.exception';
+import { BoundedCache } from '../common/bounded-cache';
 import { ErrorCode } from '../common/error-codes';
 import {
   AccessTokenKey,
@@ -17,8 +18,9 @@ export interface AccessClaims {
   sid: string;
 }
 
-/** Caching KeyObjects per secret is the point (see README: ~40x faster verify); bound it anyway. */
+/** Caching KeyObjects per secret is the point (docs/security.md: ~40x faster verify); bound it anyway. */
 const MAX_CACHED_KEYS = 1000;
+const KEY_TTL_MS = 60 * 60 * 1000;
 /** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
 const MAX_VERIFIED_TOKENS = 10_000;
 
@@ -47,11 +49,20 @@ const invalidToken = () =>
  */
 @Injectable()
 export class TokenService {
-  private readonly keys = new Map<string, KeySet>();
-  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly keys = new BoundedCache<string, KeySet>({
+    max: MAX_CACHED_KEYS,
+    ttlMs: KEY_TTL_MS,
+  });
+  private readonly verified: BoundedCache<string, VerifiedToken>;
   private readonly policy: AccessTokenPolicy;
 
   constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {
+    // A remembered token is dropped at the latest when a token issued now would have expired.
+    this.verified = new BoundedCache({
+      max: MAX_VERIFIED_TOKENS,
+      ttlMs: settings.accessTokenTtlSeconds * 1000,
+      clock: settings.clock,
+    });
     this.policy = {
       issuer: settings.tokenClaims.issuer,
       audience: settings.tokenClaims.audience,
@@ -95,7 +106,6 @@ export class TokenService {
     const verified = verifyAccessToken(token, keys.all, nowS, this.policy);
     if (!verified) throw invalidToken();
     const claims: AccessClaims = Object.freeze({ sub: verified.sub, sid: verified.sid });
-    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
     this.verified.set(token, { keys, claims, exp: verified.exp });
     return claims;
   }
@@ -128,7 +138,6 @@ export class TokenService {
     const id = list.join('\0');
     let keys = this.keys.get(id);
     if (!keys) {
-      if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
       const all = accessTokenKeys(list);
       keys = {
         all,

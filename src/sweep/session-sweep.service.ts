@@ -1,21 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { QueryFilter, Model, Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { sweepConfig, SweepConfig } from '../../config';
-import { SESSION_SETTINGS, type SessionSettings } from '../sessions';
 import { Clock } from '../common/clock';
-import { SessionCache } from '../sessions/session-cache';
-import { Session } from '../sessions/schemas/session.schema';
-import { LeaseService } from './lease.service';
 import {
-  absoluteTimeoutFilter,
   effectiveState,
-  idleTimeoutFilter,
-  pastDeadlineFilter,
-} from '../sessions/session-state';
+  type OverdueSession,
+  SESSION_SETTINGS,
+  type SessionSettings,
+  SessionStore,
+} from '../sessions';
+import { LeaseService } from './lease.service';
 
 export const SWEEP_LEASE = 'session-sweep';
 
@@ -51,18 +48,8 @@ const emptyResult = (): SweepResult => ({
   durationMs: 0,
 });
 
-type Candidate = { _id: Types.ObjectId; expiresAt: Date; lastSeenAt: Date };
-
-/** Expired or ended sessions whose `expiredAt` is older than the retention period. */
-export function deletableFilter(now: Date, retentionSeconds: number): QueryFilter<Session> {
-  return {
-    state: { $in: ['expired', 'ended'] },
-    expiredAt: { $lte: new Date(now.getTime() - retentionSeconds * 1000) },
-  };
-}
-
 /** Splits overdue sessions by the deadline they reached first (as `effectiveState` decides). */
-function byReason(batch: Candidate[], now: Date, idleSeconds: number) {
+function byReason(batch: OverdueSession[], now: Date, idleSeconds: number) {
   const absolute: Types.ObjectId[] = [];
   const idle: Types.ObjectId[] = [];
   for (const s of batch) {
@@ -99,9 +86,8 @@ export class SessionSweepService {
   private stopping = false;
 
   constructor(
-    @InjectModel(Session.name) private readonly sessions: Model<Session>,
+    private readonly sessions: SessionStore,
     private readonly leases: LeaseService,
-    private readonly cache: SessionCache,
     private readonly clock: Clock,
     @Inject(SESSION_SETTINGS) private readonly sessionCfg: SessionSettings,
     @Inject(sweepConfig.KEY) private readonly sweepCfg: SweepConfig,
@@ -158,60 +144,19 @@ export class SessionSweepService {
     const now = this.clock.now();
     this.logger.debug({ msg: 'session sweep started', holder: this.holderId, now });
     const idleSeconds = this.sessionCfg.idleTimeoutSeconds;
-    const idleMs = idleSeconds * 1000;
-    // The same conditions every reader applies (session-state.ts), so the sweep writes down
-    // exactly what the guard and the listings already treat as expired.
-    const expirable = pastDeadlineFilter(now, idleSeconds);
-    const absoluteFilter = absoluteTimeoutFilter(now);
-    const idleFilter = idleTimeoutFilter(now, idleSeconds);
-    const deletable = deletableFilter(now, this.sessionCfg.retentionSeconds);
     const limit = this.sweepCfg.batchSize;
 
+    // The same conditions every reader applies (session-state.ts, through the store), so the
+    // sweep writes down exactly what the guard and the listings already treat as expired.
     for (;;) {
       const batchStarted = performance.now();
-      const batch = await this.sessions
-        .find(expirable, { _id: 1, expiresAt: 1, lastSeenAt: 1 })
-        .limit(limit)
-        .lean<Candidate[]>();
+      const batch = await this.sessions.overdueBatch(now, limit);
       if (batch.length === 0) break;
       const { absolute, idle } = byReason(batch, now, idleSeconds);
-      const [abs, idl] = await Promise.all([
-        absolute.length
-          ? this.sessions.updateMany(
-              { _id: { $in: absolute }, ...absoluteFilter },
-              // The recorded expiry is the deadline itself, not when the sweep noticed it.
-              [
-                {
-                  $set: {
-                    state: 'expired',
-                    endReason: 'absolute_timeout',
-                    expiredAt: '$expiresAt',
-                  },
-                },
-              ],
-              { updatePipeline: true },
-            )
-          : undefined,
-        idle.length
-          ? this.sessions.updateMany(
-              { _id: { $in: idle }, ...idleFilter },
-              [
-                {
-                  $set: {
-                    state: 'expired',
-                    endReason: 'idle_timeout',
-                    expiredAt: { $min: ['$expiresAt', { $add: ['$lastSeenAt', idleMs] }] },
-                  },
-                },
-              ],
-              { updatePipeline: true },
-            )
-          : undefined,
-      ]);
+      const expired = await this.sessions.expireOverdue(absolute, idle, now);
       result.batches += 1;
-      result.expiredAbsolute += abs?.modifiedCount ?? 0;
-      result.expiredIdle += idl?.modifiedCount ?? 0;
-      this.cache.invalidateMany(batch.map((s) => String(s._id)));
+      result.expiredAbsolute += expired.absolute;
+      result.expiredIdle += expired.idle;
       const stop = await this.between(ttlMs, batchStarted);
       if (stop) {
         result.aborted = stop;
@@ -219,21 +164,14 @@ export class SessionSweepService {
       }
       // A short batch was the last one; a batch that changed nothing means the rest is being
       // changed by someone else right now, and looping on it would spin.
-      if (batch.length < limit || (abs?.modifiedCount ?? 0) + (idl?.modifiedCount ?? 0) === 0) {
-        break;
-      }
+      if (batch.length < limit || expired.absolute + expired.idle === 0) break;
     }
 
     for (;;) {
       const batchStarted = performance.now();
-      const ids = (
-        await this.sessions.find(deletable, { _id: 1 }).limit(limit).lean<Candidate[]>()
-      ).map((s) => s._id);
+      const ids = await this.sessions.retiredBatch(now, limit);
       if (ids.length === 0) break;
-      const { deletedCount } = await this.sessions.deleteMany({
-        _id: { $in: ids },
-        ...deletable,
-      });
+      const deletedCount = await this.sessions.deleteRetired(ids, now);
       result.batches += 1;
       result.deleted += deletedCount;
       const stop = await this.between(ttlMs, batchStarted);

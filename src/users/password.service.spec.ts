@@ -1,11 +1,15 @@
-import { resolveSessionOptions } from '../sessions/session-module.options';
 import { PasswordService } from './password.service';
 
 describe('PasswordService', () => {
-  const config = resolveSessionOptions({
-    secrets: 'unused',
-    passwordHashing: { memoryCostKib: 1024, timeCost: 1, parallelism: 1 },
-  });
+  const config = {
+    passwordHashing: {
+      memoryCostKib: 1024,
+      timeCost: 1,
+      parallelism: 1,
+      concurrency: 4,
+      queue: 64,
+    },
+  };
   const passwords = new PasswordService(config);
   beforeAll(() => passwords.onModuleInit());
 

@@ -3,7 +3,7 @@ import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { RateLimitedException } from '../common/api.exception';
-import { SESSION_SETTINGS, type SessionSettings } from '../sessions/session-module.options';
+import { USERS_OPTIONS, type UsersOptions } from './users.options';
 
 /**
  * argon2id hashing with the configured cost; verification of unknown users costs the same.
@@ -19,7 +19,7 @@ export class PasswordService implements OnModuleInit {
   private dummyHash: string;
   private readonly slots: pLimit.Limit;
 
-  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {
+  constructor(@Inject(USERS_OPTIONS) private readonly settings: UsersOptions) {
     this.slots = pLimit(settings.passwordHashing.concurrency);
   }
 

@@ -1,5 +1,12 @@
 import type { Types } from 'mongoose';
-import type { AuthUser } from '../sessions/session-context';
+
+/** The authenticated caller, as guards and `@CurrentUser()` see it. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  roles: string[];
+  groups: string[];
+}
 
 export interface UserRecord {
   _id: Types.ObjectId | string;

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { conflict } from '../common/api.exception';
-import type { AuthUser } from '../sessions/session-context';
 import { PasswordService } from './password.service';
 import { User } from './schemas/user.schema';
-import { toUserView } from './user.view';
+import { type AuthUser, toUserView } from './user.view';
 
 export interface CreateUserInput {
   username: string;
@@ -131,6 +130,12 @@ export class UsersService {
   async findById(userId: string): Promise<AuthUser | null> {
     const user = await this.users.findById(userId).lean<User & { _id: Types.ObjectId }>();
     return user ? toUserView(user) : null;
+  }
+
+  /** The id of the user of this name, or null; a covered query (admin actions by username). */
+  async idOf(username: string): Promise<Types.ObjectId | null> {
+    const user = await this.users.findOne({ username }, { _id: 1 }).lean<{ _id: Types.ObjectId }>();
+    return user?._id ?? null;
   }
 
   async findByUsername(username: string): Promise<AuthUser | null> {

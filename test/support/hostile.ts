@@ -13,7 +13,7 @@ import type { TestApp } from './app';
 
 // ------------------------------------------------------------------ the contract's errors
 
-/** Every `code` the contract (shared/API.md) defines, with the status it goes with. */
+/** Every `code` the API defines (docs/api.md), with the status it goes with. */
 export const CONTRACT_CODES: Record<string, number> = {
   VALIDATION_FAILED: 400,
   INVALID_CREDENTIALS: 401,

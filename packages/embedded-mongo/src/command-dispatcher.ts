@@ -6,10 +6,12 @@ import {
   type CommandContext,
   type CommandHandler,
 } from './commands/command-context';
+import { explainCommands } from './commands/explain.commands';
 import { handshakeCommands } from './commands/handshake.commands';
 import { readCommands } from './commands/read.commands';
 import { writeCommands } from './commands/write.commands';
 import type { CursorRegistry } from './cursor-registry';
+import { ServerStats } from './server-stats';
 import type { EngineStorage } from './storage/engine-storage';
 
 /**
@@ -29,7 +31,6 @@ const GENERIC_FIELDS = [
   'readConcern',
   'comment',
   'maxTimeMS',
-  'bypassDocumentValidation',
   '$client',
 ];
 
@@ -40,6 +41,7 @@ const handlers: Record<string, CommandHandler> = {
   ...adminCommands,
   ...readCommands,
   ...writeCommands,
+  ...explainCommands,
 };
 
 export class CommandDispatcher {
@@ -48,6 +50,7 @@ export class CommandDispatcher {
   constructor(
     private readonly storage: EngineStorage,
     private readonly cursors: CursorRegistry,
+    readonly stats: ServerStats = new ServerStats(),
   ) {}
 
   /** Runs one command and returns its reply; a failure becomes an `ok: 0` reply, never a throw. */
@@ -55,7 +58,7 @@ export class CommandDispatcher {
     const commandName = Object.keys(rawCommand)[0];
     try {
       if (rawCommand.lsid !== undefined) this.sessions.touch(rawCommand.lsid);
-      const handler = commandName === undefined ? undefined : handlers[commandName];
+      let handler = commandName === undefined ? undefined : handlers[commandName];
       if (!handler || !Object.prototype.hasOwnProperty.call(handlers, commandName)) {
         throw new CommandError('CommandNotFound', `no such command: '${commandName ?? ''}'`);
       }
@@ -65,15 +68,23 @@ export class CommandDispatcher {
           'Transaction numbers are only allowed on a replica set member or mongos',
         );
       }
-      const command: Document = {};
+      this.stats.countCommand(commandName, rawCommand);
+      let command: Document = {};
       for (const [key, value] of Object.entries(rawCommand)) {
         if (!GENERIC_FIELDS.includes(key)) command[key] = value;
+      }
+      // The legacy spelling of an aggregation's explain: `{ aggregate, pipeline, explain: true }`.
+      if (commandName === 'aggregate' && command.explain === true) {
+        const { explain: _explain, ...inner } = command;
+        command = { explain: inner, verbosity: 'queryPlanner' };
+        handler = handlers.explain;
       }
       const context: CommandContext = {
         storage: this.storage,
         cursors: this.cursors,
         connectionId,
         dbName,
+        stats: this.stats,
         sessions: this.sessions,
       };
       return handler(command, context);

@@ -19,15 +19,22 @@ export const ErrorCode = {
   ImmutableField: 66,
   InvalidOptions: 72,
   InvalidNamespace: 73,
+  DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,
   OptionNotSupportedOnView: 167,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
+  InvalidLength: 277,
+  NoQueryExecutionPlans: 291,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
   /** mongod's name for an unknown field in a command (its IDL parser). */
   Location40415: 40415,
+  /** mongod's names for a pipeline stage with several fields, and an unknown stage. */
+  Location40323: 40323,
+  Location40324: 40324,
+  InvalidPipelineOperator: 168,
   /** mongod's name for the error an OP_MSG without `$db` gets. */
   Location40571: 40571,
   // Change streams and the journal.

@@ -8,6 +8,7 @@ import { CommandRunner } from './command-runner';
 import { DurableStore } from './durability/durable-store';
 import { MAX_MESSAGE_SIZE_BYTES } from './commands/handshake.commands';
 import { CursorRegistry } from './cursor-registry';
+import type { ServerStats } from './server-stats';
 import { EngineStorage } from './storage/engine-storage';
 import { DEFAULT_TTL_MONITOR_INTERVAL_MS, startTtlMonitor } from './ttl-monitor';
 import {
@@ -75,6 +76,7 @@ class Connection {
     private readonly socket: Socket,
     private readonly id: number,
     private readonly runner: CommandRunner,
+    private readonly stats: ServerStats,
     private readonly logger: EmbeddedMongoLogger,
     private readonly nextRequestId: () => number,
   ) {
@@ -87,6 +89,7 @@ class Connection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
+    this.stats.network.bytesIn += chunk.length;
     try {
       for (const message of this.framer.push(chunk)) {
         if (this.closed) return;
@@ -99,7 +102,13 @@ class Connection {
     }
   }
 
+  private write(reply: Buffer): void {
+    this.stats.network.bytesOut += reply.length;
+    this.socket.write(reply);
+  }
+
   private answer(request: WireRequest): void {
+    this.stats.network.numRequests++;
     const responseTo = request.header.requestId;
     if (request.kind === 'query') {
       const [dbName] = request.fullCollectionName.split('.');
@@ -125,14 +134,14 @@ class Connection {
     reply: Document | Promise<Document>,
   ): void {
     if (!this.waiting && !(reply instanceof Promise)) {
-      this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, reply));
+      this.write(encodeReply(encode, this.nextRequestId(), responseTo, reply));
       return;
     }
     const sent = (this.waiting ?? Promise.resolve())
       .then(() => reply)
       .then((ready) => {
         if (!this.closed && !this.socket.destroyed) {
-          this.socket.write(encodeReply(encode, this.nextRequestId(), responseTo, ready));
+          this.write(encodeReply(encode, this.nextRequestId(), responseTo, ready));
         }
       });
     this.waiting = sent;
@@ -220,10 +229,17 @@ export async function startEmbeddedMongo(
   // The member's own address is known once the port is bound, before any client connects.
   const replicaSet = options.replicaSet ? { name: options.replicaSet, me: '' } : undefined;
   const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet, scram);
+  const { stats } = dispatcher;
+  stats.persistent = store !== undefined;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, ++connectionCount, runner, logger, nextRequestId);
+    stats.connections.current++;
+    stats.connections.totalCreated++;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      stats.connections.current--;
+    });
+    new Connection(socket, ++connectionCount, runner, stats, logger, nextRequestId);
   });
 
   try {

@@ -1,20 +1,9 @@
-import mongoose, { Schema, type Connection } from 'mongoose';
-import { startTestDatabase, type TestDatabase } from './support/database';
+import mongoose, { Schema } from 'mongoose';
+import { useMongooseConnection } from './support/mongoose';
 
 /** Mongoose models with unique, compound, partial and TTL indexes, as the service declares them. */
 describe('Mongoose models', () => {
-  let database: TestDatabase;
-  let connection: Connection;
-
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    connection = await mongoose.createConnection(database.uri).asPromise();
-  });
-
-  afterAll(async () => {
-    await connection.close();
-    await database.stop();
-  });
+  const mongo = useMongooseConnection();
 
   const userSchema = new Schema(
     {
@@ -35,14 +24,14 @@ describe('Mongoose models', () => {
   });
 
   it('creates the declared indexes and reports them', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     await User.init();
     const names = (await User.listIndexes()).map((index) => index.name).sort();
     expect(names).toEqual(['_id_', 'email_1', 'name_1', 'tenant_1_handle_1']);
   });
 
   it('raises the duplicate-key error Mongoose users expect', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     await User.init();
     await User.create({ email: 'dup@x.io' });
     await expect(User.create({ email: 'dup@x.io' })).rejects.toMatchObject({
@@ -53,7 +42,7 @@ describe('Mongoose models', () => {
   });
 
   it('enforces a compound unique index', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     await User.init();
     await User.create({ email: 'c1@x.io', tenant: 't', handle: 'h' });
     await User.create({ email: 'c2@x.io', tenant: 't', handle: 'other' });
@@ -66,7 +55,7 @@ describe('Mongoose models', () => {
   });
 
   it('enforces a partial unique index only on documents it covers', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     await User.init();
     await User.create({ email: 'p1@x.io', name: 'Pat', active: false });
     await User.create({ email: 'p2@x.io', name: 'Pat', active: true });
@@ -80,7 +69,7 @@ describe('Mongoose models', () => {
   });
 
   it('rejects an update that would duplicate a unique key, leaving the document as it was', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     await User.init();
     await User.create({ email: 'u1@x.io' });
     const second = await User.create({ email: 'u2@x.io' });
@@ -91,7 +80,7 @@ describe('Mongoose models', () => {
   });
 
   it('finds by ObjectId reference and by _id', async () => {
-    const Session = connection.model('Session', sessionSchema);
+    const Session = mongo.connection.model('Session', sessionSchema);
     await Session.init();
     const userId = new mongoose.Types.ObjectId();
     const created = await Session.create({ userId, expiresAt: new Date(Date.now() + 60_000) });
@@ -100,19 +89,19 @@ describe('Mongoose models', () => {
   });
 
   it('declares the TTL index with expireAfterSeconds', async () => {
-    const Session = connection.model('Session', sessionSchema);
+    const Session = mongo.connection.model('Session', sessionSchema);
     await Session.init();
     const ttl = (await Session.listIndexes()).find((index) => index.name === 'expiresAt_1');
     expect(ttl?.expireAfterSeconds).toBe(0);
   });
 
   it('syncIndexes drops indexes no longer declared and creates new ones', async () => {
-    const Legacy = connection.model('Legacy', new Schema({ a: String, b: String }), 'legacy');
+    const Legacy = mongo.connection.model('Legacy', new Schema({ a: String, b: String }), 'legacy');
     await Legacy.init();
     await Legacy.collection.createIndex({ a: 1 }, { name: 'a_1' });
     const schema = new Schema({ a: String, b: String });
     schema.index({ b: 1 }, { unique: true });
-    const Current = connection.model('Current', schema, 'legacy');
+    const Current = mongo.connection.model('Current', schema, 'legacy');
     const dropped = await Current.syncIndexes();
     expect(dropped).toEqual(['a_1']);
     const names = (await Current.listIndexes()).map((index) => index.name).sort();
@@ -120,8 +109,8 @@ describe('Mongoose models', () => {
   });
 
   it('syncIndexes leaves unchanged unique, compound, partial and TTL indexes alone', async () => {
-    const User = connection.model('User', userSchema);
-    const Session = connection.model('Session', sessionSchema);
+    const User = mongo.connection.model('User', userSchema);
+    const Session = mongo.connection.model('Session', sessionSchema);
     await User.syncIndexes();
     await Session.syncIndexes();
     expect(await User.syncIndexes()).toEqual([]);
@@ -131,8 +120,8 @@ describe('Mongoose models', () => {
   });
 
   it('populates references and pages with sort, skip and limit', async () => {
-    const Owner = connection.model('Owner', new Schema({ name: String }));
-    const Device = connection.model(
+    const Owner = mongo.connection.model('Owner', new Schema({ name: String }));
+    const Device = mongo.connection.model(
       'Device',
       new Schema({ owner: { type: Schema.Types.ObjectId, ref: 'Owner' }, n: Number }),
     );
@@ -153,7 +142,7 @@ describe('Mongoose models', () => {
   });
 
   it('findOneAndUpdate with upsert and timestamps', async () => {
-    const User = connection.model('User', userSchema);
+    const User = mongo.connection.model('User', userSchema);
     const doc = await User.findOneAndUpdate(
       { email: 'upsert@x.io' },
       { $set: { name: 'Up' } },

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SessionRecord, SessionView, toSessionView } from '../../sessions/session.view';
+import { SessionRecord, SessionView, toSessionView } from '../../sessions';
 
 /** The contract's Session object plus the owner's username, as the admin export lists it. */
 export class AdminSessionView extends SessionView {

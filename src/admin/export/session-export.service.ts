@@ -1,13 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import type { Response } from 'express';
-import { QueryFilter, Model } from 'mongoose';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SESSION_SETTINGS, type SessionSettings } from '../../sessions';
 import { Clock } from '../../common/clock';
-import { Session } from '../../sessions/schemas/session.schema';
-import { effectiveStateFilter } from '../../sessions/session-state';
+import { SESSION_SETTINGS, type SessionSettings, SessionStore } from '../../sessions';
 import { ExportSessionsQueryDto } from '../dto/export-query.dto';
 import { createChunker, createCsvStream, createJsonArrayStream } from './export-formats';
 import { toAdminSessionView } from './admin-session-view';
@@ -26,18 +22,10 @@ export class SessionExportService {
   private readonly logger = new Logger(SessionExportService.name);
 
   constructor(
-    @InjectModel(Session.name) private readonly sessions: Model<Session>,
+    private readonly sessions: SessionStore,
     @Inject(SESSION_SETTINGS) private readonly config: SessionSettings,
     private readonly clock: Clock,
   ) {}
-
-  /** By effective state: a stored `active` session past a deadline is listed as expired. */
-  private filterFor(query: ExportSessionsQueryDto, now: Date): QueryFilter<Session> {
-    return {
-      ...(query.user !== undefined ? { username: query.user } : {}),
-      ...effectiveStateFilter(query.state, now, this.config.idleTimeoutSeconds),
-    };
-  }
 
   async export(
     query: ExportSessionsQueryDto,
@@ -45,11 +33,12 @@ export class SessionExportService {
     res: Response,
   ): Promise<void> {
     const now = this.clock.now();
-    const cursor = this.sessions
-      .find(this.filterFor(query, now))
-      .sort({ createdAt: -1, _id: -1 })
-      .lean()
-      .cursor({ batchSize: CURSOR_BATCH_SIZE });
+    // By effective state: a stored `active` session past a deadline is listed as expired.
+    const cursor = this.sessions.exportCursor(
+      { username: query.user, state: query.state },
+      now,
+      CURSOR_BATCH_SIZE,
+    );
 
     // Fetch the first document before any header goes out, so that a database that cannot be
     // reached still gets a proper 503 rather than a cut-off 200.

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { ErrorCode } from '../../common/error-codes';
-import { Public } from '../../sessions/decorators/public.decorator';
+import { Public } from '../../sessions';
 import { AdminSessionsService } from '../admin-sessions.service';
 import { InvalidateResultDto, ValidateResultDto } from '../dto/admin-results.dto';
 import { SessionTargetDto } from '../dto/session-target.dto';

@@ -1,55 +1,40 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+
 import type { Request } from 'express';
-import type { Strategy } from 'passport';
-import { unauthorized } from '../../common/api.exception';
-import { ErrorCode } from '../../common/error-codes';
-import { createValidationPipe } from '../../common/validation';
 import { LoginDto } from '../dto/login.dto';
-import type { AuthUser } from '../session-context';
-import { LocalStrategy } from '../strategies/local.strategy';
+import type { AuthContext, AuthUser } from '../session-context';
+import { invalidCredentials } from '../session-errors';
+import { sessionValidationPipe } from '../session-validation';
 
 /**
- * Runs this app's passport-local strategy instance directly, the way `passport.authenticate`
- * drives a strategy. `AuthGuard('local')` would look the strategy up in passport's
- * process-wide registry, where the last app created wins: two apps in one process (tests,
- * peers) would then log users in against each other's database.
+ * `POST /auth/login`: passport's `AuthGuard` on this module's LocalStrategy (the module
+ * provides AuthModuleOptions naming it). The user it finds goes where every other route has
+ * it, `request.auth.user`, read with `@CurrentUser()`.
  *
- * The body is validated first: guards run before pipes, so a malformed body would otherwise
- * answer 401 instead of the contract's 400 VALIDATION_FAILED.
+ * The body is validated here, once: guards run before pipes, so a malformed body would
+ * otherwise answer 401 instead of the contract's 400 VALIDATION_FAILED; the pipes after this
+ * recognise the validated body and let it through.
  */
 @Injectable()
-export class LoginGuard implements CanActivate {
-  private readonly pipe = createValidationPipe();
-
-  constructor(private readonly strategy: LocalStrategy) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+export class LoginGuard extends AuthGuard() {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
-    await this.pipe.transform(request.body, { type: 'body', metatype: LoginDto });
-    const user = await authenticate(this.strategy as unknown as Strategy, request);
-    if (!user) throw unauthorized(ErrorCode.INVALID_CREDENTIALS, 'Invalid username or password');
-    request.user = user;
-    return true;
+    request.body = await sessionValidationPipe.transform(request.body, {
+      type: 'body',
+      metatype: LoginDto,
+    });
+    return (await super.canActivate(context)) as boolean;
   }
-}
 
-type Augmented = {
-  authenticate(request: Request, options: object): void;
-  success(user: unknown): void;
-  fail(): void;
-  error(err: unknown): void;
-  pass(): void;
-  redirect(): void;
-};
+  /** `property` is where AuthGuard puts handleRequest's result: `{ user }` on `request.auth`. */
+  override getAuthenticateOptions(): { session: false; property: string } {
+    return { session: false, property: 'auth' };
+  }
 
-function authenticate(strategy: Strategy, request: Request): Promise<AuthUser | null> {
-  return new Promise((resolve, reject) => {
-    const s = Object.create(strategy) as Augmented;
-    s.success = (user) => resolve(user as AuthUser);
-    s.fail = () => resolve(null);
-    s.pass = () => resolve(null);
-    s.redirect = () => resolve(null);
-    s.error = reject;
-    s.authenticate(request, { session: false });
-  });
+  override handleRequest<T = Pick<AuthContext, 'user'>>(err: unknown, user: unknown): T {
+    if (err) throw err;
+    if (!user) throw invalidCredentials();
+    return { user: user as AuthUser } as T;
+  }
 }

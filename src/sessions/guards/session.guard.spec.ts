@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ManualClock } from '../../common/clock';
 import { Public } from '../decorators/public.decorator';
 import type { SessionSettings } from '../session-module.options';
-import type { SessionsService } from '../sessions.service';
+import type { SessionCheckService } from '../session-check.service';
 import type { TokenService } from '../token.service';
 import { SessionGuard } from './session.guard';
 
@@ -24,7 +24,7 @@ describe('SessionGuard outside HTTP', () => {
   const guard = new SessionGuard(
     new Reflector(),
     {} as TokenService,
-    {} as SessionsService,
+    {} as SessionCheckService,
     { clock: new ManualClock(), hooks: {} } as unknown as SessionSettings,
   );
 

@@ -8,7 +8,7 @@ import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
 import { runWaterfall } from '../hooks';
 import type { AuthenticatedRequest } from '../session-context';
 import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
-import { SessionsService } from '../sessions.service';
+import { SessionCheckService } from '../session-check.service';
 import { TokenService } from '../token.service';
 
 interface RouteFlags {
@@ -29,7 +29,7 @@ export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly sessions: SessionsService,
+    private readonly check: SessionCheckService,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
@@ -49,7 +49,7 @@ export class SessionGuard implements CanActivate {
       secrets instanceof Promise ? await secrets : secrets,
       this.settings.clock.nowMs(),
     );
-    const auth = await this.sessions.authenticate(claims, flags.allowExpired);
+    const auth = await this.check.authenticate(claims, flags.allowExpired);
     const hooks = this.settings.hooks.onRequest;
     (request as AuthenticatedRequest).auth = hooks
       ? await runWaterfall(hooks, auth, request)

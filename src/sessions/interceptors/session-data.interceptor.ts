@@ -1,8 +1,6 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectModel } from '@nestjs/mongoose';
 import type { Request } from 'express';
-import { Model, Types } from 'mongoose';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { conflict, unauthorized } from '../../common/api.exception';
 import { ErrorCode } from '../../common/error-codes';
@@ -11,10 +9,9 @@ import {
   SESSION_DATA_REF,
   SessionDataRef,
 } from '../decorators/session-data.decorator';
-import { Session } from '../schemas/session.schema';
-import { SessionCache } from '../session-cache';
 import type { AuthContext } from '../session-context';
-import { assertSessionData, SessionDataObject } from '../session-data';
+import { assertSessionData } from '../session-data';
+import { SessionStore } from '../session.store';
 
 type DataRequest = Request & { auth?: AuthContext; [SESSION_DATA_REF]?: SessionDataRef };
 
@@ -34,8 +31,7 @@ export const MAX_SESSION_DATA_ATTEMPTS = 25;
 export class SessionDataInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
-    @InjectModel(Session.name) private readonly model: Model<Session>,
-    private readonly cache: SessionCache,
+    private readonly store: SessionStore,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -55,13 +51,10 @@ export class SessionDataInterceptor implements NestInterceptor {
 
   private async run(request: DataRequest, sessionId: string, next: CallHandler): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
-      const doc = await this.model
-        .findById(sessionId)
-        .select({ data: 1, expiresAt: 1 })
-        .lean<{ _id: Types.ObjectId; data?: SessionDataObject; expiresAt: Date }>();
+      const doc = await this.store.readData(sessionId);
       if (!doc) throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
       // The handler may change the object it is given in place; the filter needs it as read.
-      const asRead = doc.data === undefined ? { $exists: false } : structuredClone(doc.data);
+      const asRead = doc.data === undefined ? undefined : structuredClone(doc.data);
       const ref: SessionDataRef = { data: doc.data ?? {}, expiresAt: doc.expiresAt };
       const snapshot = JSON.stringify(ref.data);
       const expiry = ref.expiresAt.getTime();
@@ -72,15 +65,14 @@ export class SessionDataInterceptor implements NestInterceptor {
       const expiryMoved = ref.expiresAt.getTime() !== expiry;
       if (!expiryMoved && JSON.stringify(ref.data) === snapshot) return result;
       assertSessionData(ref.data);
-      const written = await this.model.updateOne(
-        { _id: sessionId, state: 'active', data: asRead },
-        { $set: { data: ref.data, expiresAt: ref.expiresAt } },
+      const written = await this.store.writeData(
+        sessionId,
+        asRead,
+        ref.data,
+        expiryMoved ? ref.expiresAt : undefined,
       );
-      if (written.matchedCount === 1) {
-        if (expiryMoved) this.cache.invalidate(sessionId);
-        return result;
-      }
-      if (!(await this.model.exists({ _id: sessionId, state: 'active' }))) {
+      if (written) return result;
+      if (!(await this.store.isActive(sessionId))) {
         throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session is no longer active');
       }
       if (attempt >= MAX_SESSION_DATA_ATTEMPTS) {

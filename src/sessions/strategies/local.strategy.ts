@@ -1,23 +1,45 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
 import { Strategy } from 'passport-local';
-import { unauthorized } from '../../common/api.exception';
-import { ErrorCode } from '../../common/error-codes';
-import type { AuthUser } from '../session-context';
 import { UsersService } from '../../users/users.service';
+import type { AuthUser } from '../session-context';
+import { invalidCredentials } from '../session-errors';
 
-export const LOCAL_STRATEGY = 'nest-sessions-local';
+/** The name PassportStrategy registers every instance under; none is ever looked up by it. */
+const SHARED_NAME = 'nest-sessions-local';
+let instances = 0;
 
-/** Username and password from the body; unknown user and wrong password answer alike. */
+/**
+ * Username and password from the body; unknown user and wrong password answer alike.
+ *
+ * Registered in passport under a name of its own per module instance (see LoginGuard, which
+ * picks it through AuthModuleOptions.defaultStrategy): under one shared name, the last app
+ * created in a process (tests, peers, a host with two apps) would log users in against its
+ * own database for every app. Unregistered last when the app closes, after requests in
+ * flight (a login among them) have been answered.
+ */
 @Injectable()
-export class LocalStrategy extends PassportStrategy(Strategy, LOCAL_STRATEGY) {
+export class LocalStrategy
+  extends PassportStrategy(Strategy, SHARED_NAME)
+  implements OnApplicationShutdown
+{
+  readonly registeredAs = `nest-sessions-local-${++instances}`;
+
   constructor(private readonly users: UsersService) {
     super({ usernameField: 'username', passwordField: 'password', session: false });
+    // Not left under the shared name, where it would outlive its app.
+    passport.unuse(SHARED_NAME);
+    passport.use(this.registeredAs, this);
   }
 
   async validate(username: string, password: string): Promise<AuthUser> {
     const user = await this.users.verifyCredentials(username, password);
-    if (!user) throw unauthorized(ErrorCode.INVALID_CREDENTIALS, 'Invalid username or password');
+    if (!user) throw invalidCredentials();
     return user;
+  }
+
+  onApplicationShutdown(): void {
+    passport.unuse(this.registeredAs);
   }
 }

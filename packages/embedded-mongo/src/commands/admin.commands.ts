@@ -22,8 +22,26 @@ function requireCollection(context: CommandContext, name: string): Collection {
 
 const create: CommandHandler = (command, context) => {
   const name = collectionName(command, 'create');
-  const { create: _name, ...options } = command;
+  const { create: _name, bypassDocumentValidation: _bypass, ...options } = command;
   context.storage.create(context.dbName, name, options);
+  return { ok: 1 };
+};
+
+const COLL_MOD_VALIDATION = ['validator', 'validationLevel', 'validationAction'];
+
+/** collMod: the engine changes a collection's validation options; other changes are refused. */
+const collMod: CommandHandler = (command, context) => {
+  const name = collectionName(command, 'collMod');
+  const collection = requireCollection(context, name);
+  const changes: Document = {};
+  for (const [field, value] of Object.entries(command)) {
+    if (field === 'collMod' || field === 'bypassDocumentValidation') continue;
+    if (!COLL_MOD_VALIDATION.includes(field)) {
+      throw new CommandError('Location40415', `BSON field 'collMod.${field}' is an unknown field.`);
+    }
+    changes[field] = value;
+  }
+  collection.modifyValidation(changes);
   return { ok: 1 };
 };
 
@@ -194,6 +212,7 @@ function indexNameOf(collection: Collection, target: unknown): string {
 
 export const adminCommands: Record<string, CommandHandler> = {
   create,
+  collMod,
   drop,
   dropDatabase,
   listCollections,

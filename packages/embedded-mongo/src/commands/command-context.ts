@@ -7,6 +7,8 @@ import { intlLocale, isPlainObject } from '../storage/bson-value';
 import { decidedBy, type Collection } from '../storage/collection';
 import type { StoredDocument } from '../storage/document-path';
 import type { EngineStorage } from '../storage/engine-storage';
+import { aliasProto, mentionsProto } from '../storage/proto-keys';
+import type { ServerStats } from '../server-stats';
 import { numericKind } from '../storage/bson-number';
 import {
   compileFilter as compileQueryFilter,
@@ -23,6 +25,7 @@ export interface CommandContext {
   connectionId: number;
   /** The database the command runs in (`$db`, or the namespace of a legacy OP_QUERY). */
   dbName: string;
+  stats: ServerStats;
   /** The logical sessions clients have used (`$listLocalSessions`). */
   sessions?: SessionRegistry;
 }
@@ -45,6 +48,12 @@ export class SessionRegistry {
       lastUse,
     }));
   }
+}
+
+/** What a scan examined, for explain's executionStats. */
+export interface ScanStats {
+  keysExamined: number;
+  docsExamined: number;
 }
 
 export type CommandHandler = (command: Document, context: CommandContext) => Document;
@@ -134,6 +143,7 @@ export function matchingDocuments(
   filter: Document = {},
   max = Number.POSITIVE_INFINITY,
   options: FilterOptions = {},
+  stats?: ScanStats,
 ): StoredDocument[] {
   if (!isPlainObject(filter)) {
     throw new CommandError('TypeMismatch', 'a query filter must be an object');
@@ -142,15 +152,21 @@ export function matchingDocuments(
   validateFilter(filter);
   if (!collection || max <= 0) return [];
   // Under a collation equal strings are not equal index keys: every document is a candidate.
-  const { documents, exact } = options.collation
-    ? { documents: collection.all(), exact: false }
+  const { documents, exact, keysExamined } = options.collation
+    ? { documents: collection.all(), exact: false, keysExamined: 0 }
     : collection.candidates(filter);
+  if (stats) stats.keysExamined += keysExamined;
   const residual = exact ? {} : options.collation ? filter : withoutIndexedId(filter);
-  const query = Object.keys(residual).length > 0 ? compileFilter(residual, options) : undefined;
+  const proto = mentionsProto(residual);
+  const query =
+    Object.keys(residual).length > 0
+      ? compileFilter(proto ? aliasProto(residual) : residual, options)
+      : undefined;
   const out: StoredDocument[] = [];
   try {
     for (const doc of documents) {
-      if (query && !query.test(doc)) continue;
+      if (stats) stats.docsExamined++;
+      if (query && !query.test(proto ? aliasProto(doc) : doc)) continue;
       out.push(doc);
       if (out.length >= max) break;
     }

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import { serverStatusReply } from '../server-stats';
 import type { CommandContext, CommandHandler } from './command-context';
 
 export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
@@ -49,6 +50,11 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   ping: ok,
   buildInfo,
   buildinfo: buildInfo,
+  serverStatus: (_command, context) =>
+    serverStatusReply(context.stats, {
+      version: SERVER_VERSION,
+      storageEngine: 'embedded-memory',
+    }),
   endSessions: ok,
   whatsmyuri: () => ({ you: '127.0.0.1', ok: 1 }),
   connectionStatus: () => ({

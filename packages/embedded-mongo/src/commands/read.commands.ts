@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { Aggregator, find as mingoFind, ProcessingMode } from 'mingo';
 import { CommandError } from '../command-error';
+import { applyElemMatch, splitElemMatch } from '../storage/elem-match-projection';
 import { evaluationView } from '../storage/bson-number';
 import { isPlainObject, stringComparator, valueKey } from '../storage/bson-value';
 import type { Collection } from '../storage/collection';
@@ -39,7 +40,8 @@ export function project(
   options: FilterOptions = {},
 ): Document[] {
   if (!projection || Object.keys(projection).length === 0) return docs;
-  const { rest, slices } = splitSlices(projection);
+  const elemMatch = splitElemMatch(projection);
+  const { rest, slices } = splitSlices(elemMatch?.rest ?? projection);
   const positional = Object.keys(rest).some((path) => /\.\$$/.test(path));
   let projected: Document[];
   try {
@@ -59,7 +61,10 @@ export function project(
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
-  if (slices.length === 0) return projected;
+  if (elemMatch) {
+    projected = projected.map((doc, i) => applyElemMatch(docs[i], doc, elemMatch.elemMatches));
+  }
+  if (slices.length === 0) return projected.map(idFirst);
   const inclusion = Object.entries(rest).some(
     ([path, value]) => path !== '_id' && value !== 0 && value !== false,
   );
@@ -72,8 +77,15 @@ export function project(
         setPath(out, path, Array.isArray(value) ? sliceArray(value, spec) : cloneDocument(value));
       }
     }
-    return out;
+    return idFirst(out);
   });
+}
+
+/** mongod returns `_id` first in a projected document; mingo's inclusion projections put it last. */
+function idFirst(doc: Document): Document {
+  if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
 }
 
 /**
@@ -287,7 +299,7 @@ function runPipeline(
       }).run(docs.map((doc) => evaluationView(doc))) as Document[];
     } catch (error) {
       if (error instanceof CommandError) throw error;
-      throw new CommandError('BadValue', pipelineErrorMessage((error as Error).message));
+      throw pipelineError((error as Error).message);
     }
     pending = [];
   };
@@ -317,9 +329,23 @@ function hasMeta(sort: Document): boolean {
 }
 
 /** mingo's wording for an unknown stage, in mongod's words (drivers and apps match on them). */
-function pipelineErrorMessage(message: string): string {
-  const unknownStage = /unregistered pipeline operator (\$\w+)/.exec(message);
-  return unknownStage ? `Unrecognized pipeline stage name: '${unknownStage[1]}'` : message;
+/** mingo's pipeline errors in mongod's words and codes, where mongod has its own. */
+function pipelineError(message: string): CommandError {
+  const stage = /^unregistered pipeline operator (\$?\w+)\.?$/.exec(message);
+  if (stage) {
+    return new CommandError('Location40324', `Unrecognized pipeline stage name: '${stage[1]}'`);
+  }
+  if (/^aggregation stage must have single operator/.test(message)) {
+    return new CommandError(
+      'Location40323',
+      'A pipeline stage specification object must contain exactly one field.',
+    );
+  }
+  const operator = /^accumulator '(\$\w+)' is not registered\.?$/.exec(message);
+  if (operator) {
+    return new CommandError('InvalidPipelineOperator', `Unrecognized expression '${operator[1]}'`);
+  }
+  return new CommandError('BadValue', message);
 }
 
 /** Stages that write into another collection; only the last stage may be one. */
@@ -333,9 +359,6 @@ const aggregate: CommandHandler = (command, context) => {
       'TypeMismatch',
       "BSON field 'aggregate.pipeline' is the wrong type, expected array",
     );
-  }
-  if (command.explain === true) {
-    throw new CommandError('IllegalOperation', 'explain is not supported by the embedded engine');
   }
   const cursorOptions = optionalDocument(command, 'cursor');
   if (!cursorOptions) {

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { CommandError } from '../command-error';
 import { isPlainObject, valueKey } from '../storage/bson-value';
-import type { Collection } from '../storage/collection';
+import type { Collection, WriteOptions } from '../storage/collection';
 import { parseSortSpec, sortDocuments, type StoredDocument } from '../storage/document-path';
 import {
   applyUpdate,
@@ -52,6 +52,10 @@ function statementList(command: Document, field: string): Document[] {
   return list;
 }
 
+function writeOptions(command: Document): WriteOptions {
+  return { bypassValidation: command.bypassDocumentValidation === true };
+}
+
 /** Views are read-only, as on mongod. */
 function writable(collection: Collection): Collection {
   if (typeof collection.options.viewOn === 'string') {
@@ -71,9 +75,10 @@ const insert: CommandHandler = (command, context) => {
   const name = collectionName(command, 'insert');
   const documents = statementList(command, 'documents');
   const collection = writable(context.storage.getOrCreate(context.dbName, name));
+  const options = writeOptions(command);
   let n = 0;
   const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
-    collection.insert(doc);
+    collection.insert(doc, options);
     n++;
   });
   return withWriteErrors({ n, ok: 1 }, writeErrors);
@@ -96,6 +101,7 @@ interface UpdateStatement {
   arrayFilters?: Document[];
   sort?: Document;
   options: FilterOptions;
+  writeOptions: WriteOptions;
 }
 
 function checkUpdateSpec(update: unknown, multi: boolean): UpdateSpec {
@@ -137,6 +143,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
       doc,
       next,
       isOperatorUpdate(update) || Array.isArray(update) ? 'update' : 'replace',
+      statement.writeOptions,
     );
     outcome.after = next;
     outcome.modified++;
@@ -145,6 +152,7 @@ function updateDocuments(collection: Collection, statement: UpdateStatement): Up
     const seed = upsertSeed(query, update);
     const inserted = collection.insert(
       applyUpdate(seed, update, { query, arrayFilters, variables, inserting: true }),
+      statement.writeOptions,
     );
     outcome.upsertedId = inserted._id;
     outcome.after = inserted;
@@ -176,6 +184,7 @@ const update: CommandHandler = (command, context) => {
       upsert: statement.upsert === true,
       arrayFilters: statement.arrayFilters as Document[] | undefined,
       options: { ...filterOptions(statement), variables },
+      writeOptions: writeOptions(command),
     });
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -246,6 +255,7 @@ const findAndModify: CommandHandler = (command, context) => {
     arrayFilters: command.arrayFilters as Document[] | undefined,
     sort: optionalDocument(command, 'sort'),
     options,
+    writeOptions: writeOptions(command),
   });
   if (outcome.upsertedId !== undefined) {
     return respond(returnNew ? outcome.after : undefined, {

@@ -67,7 +67,8 @@ export function applyChange(storage: EngineStorage, op: Document): void {
       storage.dropDatabase(db);
       return;
     case 'i':
-      existing(storage, op).insert(op.doc as Document);
+      // Replayed writes were validated when first made; a later collMod does not re-judge them.
+      existing(storage, op).insert(op.doc as Document, { bypassValidation: true });
       return;
     case 'u': {
       const collection = existing(storage, op);
@@ -75,7 +76,7 @@ export function applyChange(storage: EngineStorage, op: Document): void {
       const before = collection.getById(valueKey(doc._id));
       if (!before)
         throw new CorruptDataError(`journal updates a missing document in ${db}.${coll}`);
-      collection.replace(before, doc);
+      collection.replace(before, doc, 'update', { bypassValidation: true });
       return;
     }
     case 'd': {

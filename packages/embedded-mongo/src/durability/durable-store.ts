@@ -164,7 +164,9 @@ function loadSnapshot(storage: EngineStorage, path: string): void {
       const collection = storage.get(record.db as string, record.coll as string);
       if (!collection)
         throw new CorruptDataError(`snapshot ${path}: documents before their collection`);
-      for (const doc of record.docs as Document[]) collection.insert(doc);
+      for (const doc of record.docs as Document[]) {
+        collection.insert(doc, { bypassValidation: true });
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ObjectId, UUID, type Document } from 'bson';
+import { calculateObjectSize, ObjectId, UUID, type Document } from 'bson';
 import { CommandError } from '../command-error';
 import { bsonTypeName, isPlainObject, valueKey } from './bson-value';
 import {
@@ -9,9 +9,16 @@ import {
   type IndexSpec,
 } from './collection-index';
 import type { StoredDocument } from './document-path';
+import { DocumentValidator, type ValidationOptions } from './document-validation';
 import type { StorageListener } from './storage-events';
 
 export const ID_INDEX_NAME = '_id_';
+export const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
+
+export interface WriteOptions {
+  /** The write command's `bypassDocumentValidation`. */
+  bypassValidation?: boolean;
+}
 const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: ID_INDEX_NAME };
 
 /**
@@ -26,17 +33,29 @@ export class Collection {
   listener?: StorageListener;
   private readonly documents = new Map<string, StoredDocument>();
   private readonly secondary: CollectionIndex[] = [];
+  private validator?: DocumentValidator;
+  /** Bytes of the stored documents, kept for capped collections only. */
+  private cappedBytes = 0;
 
   constructor(
     readonly dbName: string,
     readonly name: string,
     public options: Document = {},
-  ) {}
+  ) {
+    checkCappedOptions(options);
+    this.validator = DocumentValidator.fromOptions(options);
+  }
 
   /** Replaces the collection's options (collMod), journaled like any other change. */
   setOptions(options: Document): void {
+    this.validator = DocumentValidator.fromOptions(options);
     this.options = options;
     this.listener?.({ op: 'setOptions', db: this.dbName, coll: this.name, options });
+  }
+
+  /** collMod: replaces the validation options it is given, keeping the others. */
+  modifyValidation(changes: ValidationOptions): void {
+    this.setOptions({ ...this.options, ...changes });
   }
 
   get ns(): string {
@@ -64,11 +83,13 @@ export class Collection {
   }
 
   /** Stores the document with `_id` as its first field (generated when missing), as mongod does. */
-  insert(doc: StoredDocument): StoredDocument {
+  insert(doc: StoredDocument, options: WriteOptions = {}): StoredDocument {
     // `_id: null` is a value like any other (only a missing `_id` gets a generated one).
     const id = doc._id === undefined ? new ObjectId() : doc._id;
     const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: id, ...doc };
     validateId(stored._id);
+    const size = checkSize(stored, 'insert');
+    if (!options.bypassValidation) this.validator?.check(this.ns, stored);
     const idKey = valueKey(stored._id);
     if (this.documents.has(idKey)) {
       throw duplicateKeyError(this.ns, ID_INDEX_NAME, { _id: 1 }, [stored._id]);
@@ -77,7 +98,21 @@ export class Collection {
     this.documents.set(idKey, stored);
     for (const index of this.secondary) index.add(stored, idKey);
     this.listener?.({ op: 'insert', db: this.dbName, coll: this.name, doc: stored });
+    if (this.options.capped === true) this.evictCapped(size);
     return stored;
+  }
+
+  /** A capped collection drops its oldest documents beyond its `max` count or `size` bytes. */
+  private evictCapped(added: number): void {
+    this.cappedBytes += added;
+    const maxDocs = Number(this.options.max ?? 0);
+    const maxBytes = Number(this.options.size);
+    for (const oldest of this.documents.values()) {
+      const overCount = maxDocs > 0 && this.documents.size > maxDocs;
+      if (!overCount && this.cappedBytes <= maxBytes) break;
+      if (this.documents.size === 1) break;
+      this.remove(oldest);
+    }
   }
 
   /** Replaces a stored document by its new version; `_id` is immutable, so the key stays. */
@@ -85,8 +120,11 @@ export class Collection {
     previous: StoredDocument,
     next: StoredDocument,
     kind: 'update' | 'replace' = 'update',
+    options: WriteOptions = {},
   ): void {
     const idKey = valueKey(previous._id);
+    const size = checkSize(next, 'update');
+    if (!options.bypassValidation) this.validator?.check(this.ns, next, previous);
     if (valueKey(next._id) !== idKey) {
       throw new CommandError(
         'ImmutableField',
@@ -97,6 +135,9 @@ export class Collection {
     for (const index of this.secondary) index.remove(previous, idKey);
     this.documents.set(idKey, next);
     for (const index of this.secondary) index.add(next, idKey);
+    if (this.options.capped === true) {
+      this.cappedBytes += size - calculateObjectSize(previous);
+    }
     this.listener?.({
       op: 'replace',
       db: this.dbName,
@@ -111,6 +152,7 @@ export class Collection {
     const idKey = valueKey(doc._id);
     const stored = this.documents.get(idKey);
     if (!stored || !this.documents.delete(idKey)) return;
+    if (this.options.capped === true) this.cappedBytes -= calculateObjectSize(stored);
     for (const index of this.secondary) index.remove(stored, idKey);
     this.listener?.({ op: 'delete', db: this.dbName, coll: this.name, before: stored });
   }
@@ -122,12 +164,30 @@ export class Collection {
    * lookup used), so the documents need no further test.
    */
   candidates(filter: Document): Candidates {
+    const plan = this.plan(filter);
+    if (plan.index) {
+      const idKeys = plan.index.idKeys ?? new Set<string>();
+      return {
+        documents: [...idKeys].map((id) => this.documents.get(id)).filter(isDefined),
+        exact: plan.exact,
+        keysExamined: idKeys.size,
+      };
+    }
+    return { documents: this.documents.values(), exact: false, keysExamined: 0 };
+  }
+
+  /**
+   * The access path `candidates()` takes for `filter`: the `_id` index when the filter pins
+   * `_id`, else the first secondary index covering every document whose leading fields the
+   * filter pins, else a scan. explain reports this plan.
+   */
+  plan(filter: Document): AccessPlan {
     const ids = equalityValues(filter, '_id');
     if (ids) {
       // `$in: [1, 1]` names one document once.
       const idKeys = new Set(ids.map((id) => valueKey(id)));
       return {
-        documents: [...idKeys].map((idKey) => this.documents.get(idKey)).filter(isDefined),
+        index: { name: ID_INDEX_NAME, spec: ID_INDEX_SPEC, values: [ids], idKeys },
         exact: decidedBy(filter, ['_id']),
       };
     }
@@ -143,12 +203,12 @@ export class Collection {
       const idKeys = index.lookup(perField);
       if (idKeys) {
         return {
-          documents: [...idKeys].map((id) => this.documents.get(id)).filter(isDefined),
+          index: { name: index.name, spec: index.spec, values: perField, idKeys },
           exact: decidedBy(filter, index.fields.slice(0, perField.length)),
         };
       }
     }
-    return { documents: this.documents.values(), exact: false };
+    return { exact: false };
   }
 
   /** Creates an index over the existing documents; fails without change on a duplicate. */
@@ -224,10 +284,51 @@ export class Collection {
 export interface Candidates {
   documents: Iterable<StoredDocument>;
   exact: boolean;
+  /** Index entries looked up to find the documents (0 for a scan). */
+  keysExamined: number;
+}
+
+export interface AccessPlan {
+  /** The index used, with the values looked up per leading field; none for a scan. */
+  index?: { name: string; spec: IndexSpec; values: unknown[][]; idKeys?: Set<string> };
+  /** The index alone decides the filter (see `decidedBy`). */
+  exact: boolean;
 }
 
 function isDefined<T>(value: T | undefined): value is T {
   return value !== undefined;
+}
+
+/** mongod refuses documents over 16 MB with BSONObjectTooLarge (10334), as a write error. */
+function checkSize(doc: StoredDocument, operation: 'insert' | 'update'): number {
+  const size = calculateObjectSize(doc);
+  if (size > MAX_DOCUMENT_SIZE) {
+    throw new CommandError(
+      'BSONObjectTooLarge',
+      operation === 'insert'
+        ? `object to insert too large. size in bytes: ${size}, max size: ${MAX_DOCUMENT_SIZE}`
+        : `Resulting document after update is larger than ${MAX_DOCUMENT_SIZE}`,
+    );
+  }
+  return size;
+}
+
+/** mongod's checks of `create`'s capped options. */
+function checkCappedOptions(options: Document): void {
+  if (options.capped !== true) return;
+  const size = options.size as unknown;
+  if (size === undefined) {
+    throw new CommandError('InvalidOptions', "the 'size' field is required when 'capped' is true");
+  }
+  if (typeof size !== 'number' && !(typeof size === 'object' && size !== null)) {
+    throw new CommandError(
+      'TypeMismatch',
+      "BSON field 'size' is the wrong type, expected a number",
+    );
+  }
+  if (Number(size) <= 0) {
+    throw new CommandError('BadValue', 'capped collection size must be greater than zero');
+  }
 }
 
 function validateId(id: unknown): void {
@@ -265,14 +366,22 @@ function validateIndexKey(key: Record<string, unknown>): void {
     throw new CommandError('CannotCreateIndex', 'Index keys cannot be an empty field.');
   }
   for (const [field, direction] of fields) {
-    if (typeof direction !== 'number' || direction === 0) {
+    if (typeof direction === 'string' && !KNOWN_INDEX_TYPES.includes(direction)) {
+      // What mongod answers for a type it does not know either.
+      throw new CommandError('CannotCreateIndex', `Unknown index plugin '${direction}'`);
+    }
+    // text, 2dsphere, 2d and hashed are real mongod index types the engine does not build; a
+    // wildcard index (`$**`) is too. See the engine README for why they are refused.
+    if (typeof direction !== 'number' || direction === 0 || field.split('.').includes('$**')) {
       throw new CommandError(
         'CannotCreateIndex',
-        `Index type '${String(direction)}' on field '${field}' is not supported by the embedded engine`,
+        `Index type '${String(direction)}' on field '${field}' is not supported by the embedded engine (text, 2dsphere, 2d, hashed and wildcard indexes are not implemented)`,
       );
     }
   }
 }
+
+const KNOWN_INDEX_TYPES = ['text', '2dsphere', '2d', 'hashed', 'geoHaystack', 'columnstore'];
 
 /**
  * The values a filter pins `field` to by equality (`{ f: v }`, `{ f: { $eq: v } }`,

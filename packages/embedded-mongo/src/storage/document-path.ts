@@ -55,7 +55,17 @@ export function cloneDocument<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = cloneDocument(value[key]);
+    for (const key of Object.keys(value)) {
+      // An own `__proto__` field (MongoDB allows it) must stay a field, not become the prototype.
+      if (key === '__proto__') {
+        Object.defineProperty(copy, key, {
+          value: cloneDocument(value[key]),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else copy[key] = cloneDocument(value[key]);
+    }
     return copy as T;
   }
   return value;
@@ -66,10 +76,22 @@ export function setPath(doc: StoredDocument, path: string, value: unknown): void
   const parts = path.split('.');
   let target: Record<string, unknown> = doc;
   for (const part of parts.slice(0, -1)) {
-    if (!isPlainObject(target[part])) target[part] = {};
+    // Own fields only: `__proto__` in a path is a field name, never the object's prototype
+    // (reading it through `target[part]` reached Object.prototype and polluted it).
+    const own = Object.prototype.hasOwnProperty.call(target, part) ? target[part] : undefined;
+    if (!isPlainObject(own)) defineField(target, part, {});
     target = target[part] as Record<string, unknown>;
   }
-  target[parts[parts.length - 1]] = value;
+  defineField(target, parts[parts.length - 1], value);
+}
+
+function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 export type SortSpec = Array<[string, 1 | -1]>;

@@ -1,3 +1,4 @@
+import { rewriteFilter } from './filter-rewrite';
 import type { Document } from 'bson';
 import { Context } from 'mingo';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
@@ -224,9 +225,10 @@ function foldStrings(value: unknown, fold: (text: string) => string): unknown {
 export function compileFilter(filter: Document, options: FilterOptions = {}): CompiledFilter {
   validateFilter(filter);
   const fold = collationFold(options.collation);
+  const rewritten = rewriteFilter(filter);
   let query: Query;
   try {
-    const criteria = evaluationView(filter);
+    const criteria = evaluationView(rewritten);
     query = new Query(fold ? (foldStrings(criteria, fold) as Document) : criteria, {
       context: ENGINE_CONTEXT,
       collation: options.collation as never,

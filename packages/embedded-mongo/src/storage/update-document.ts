@@ -1,9 +1,11 @@
 import { Timestamp, type Document } from 'bson';
-import { Aggregator, ProcessingMode, update as applyOperators } from 'mingo';
+import { Aggregator, ProcessingMode, Query, update as applyOperators } from 'mingo';
 import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
 import { arithmetic, evaluationView, numericKind } from './bson-number';
 import { bsonRank, BsonRank, compareBson, isPlainObject, valueKey } from './bson-value';
+import { formatValue } from './collection-index';
+import { aliasProto, mentionsProto, unaliasProto } from './proto-keys';
 import { cloneDocument, setPath, type StoredDocument } from './document-path';
 
 export type UpdateSpec = Document | Document[];
@@ -33,6 +35,14 @@ export function applyUpdate(
   update: UpdateSpec,
   options: ApplyUpdateOptions,
 ): StoredDocument {
+  if (mentionsProto(update)) {
+    const aliased = applyUpdate(aliasProto(doc), aliasProto(update), {
+      ...options,
+      query: aliasProto(options.query),
+      arrayFilters: options.arrayFilters && aliasProto(options.arrayFilters),
+    });
+    return unaliasProto(aliased);
+  }
   if (Array.isArray(update)) return applyPipelineUpdate(doc, update, options.variables);
   if (!isOperatorUpdate(update)) return applyReplacement(doc, update);
   for (const [operator, fields] of Object.entries(update)) {
@@ -72,6 +82,11 @@ export function applyUpdate(
   }
   const next = cloneDocument(doc);
   settleIdInSet(next, operators);
+  if (!options.inserting && usesPositional(operators)) {
+    resolvePositional(next, operators, options.query);
+  }
+  checkPathsViable(next, operators);
+  pullDocumentConditions(next, operators);
   applyTypedOperators(next, operators);
   if (Object.keys(operators).length > 0) {
     try {
@@ -150,6 +165,192 @@ function updateErrorCode(mingoMessage: string): ErrorCodeName {
   if (/immutable field/.test(mingoMessage)) return 'ImmutableField';
   if (/would create a conflict/.test(mingoMessage)) return 'ConflictingUpdateOperators';
   return 'BadValue';
+}
+
+/**
+ * Replaces each positional `$` segment by the index of the array element the filter matched,
+ * as mongod does before it applies the update. mingo resolves `$` itself but records only the
+ * path before it for its conflict check, so `children.$.name` with `children.$.updatedAt` (what
+ * Mongoose's subdocument timestamps send) or `$set 'a.$.x'` with `$addToSet 'a.$.y'` were
+ * refused as conflicting; once resolved, the concrete paths are checked as mongod checks them.
+ */
+function resolvePositional(doc: StoredDocument, operators: Document, query: Document): void {
+  const positions = new Map<string, number>();
+  for (const [operator, fields] of Object.entries(operators)) {
+    if (!isPlainObject(fields)) continue;
+    const resolved: Document = {};
+    for (const [path, value] of Object.entries(fields)) {
+      const parts = path.split('.');
+      const at = parts.indexOf('$');
+      if (at < 0) {
+        resolved[path] = value;
+        continue;
+      }
+      const arrayPath = parts.slice(0, at).join('.');
+      let position = positions.get(arrayPath);
+      if (position === undefined) {
+        position = matchedPosition(doc, arrayPath, query);
+        positions.set(arrayPath, position);
+      }
+      parts[at] = String(position);
+      resolved[parts.join('.')] = value;
+    }
+    operators[operator] = resolved;
+  }
+}
+
+/**
+ * `$pull: { arr: { b: 1 } }` (a condition without operators) is a query on each element that
+ * only embedded documents can match; mingo also removed scalars from such arrays (its filter
+ * `{ b: 1 }` tested on the number 1 says true). These conditions are applied here, on paths
+ * that reach the array through embedded documents; the rest of `$pull` stays with mingo.
+ */
+function pullDocumentConditions(doc: StoredDocument, operators: Document): void {
+  const pull = operators.$pull as unknown;
+  if (!isPlainObject(pull)) return;
+  const remaining: Document = {};
+  // Paths other operators write: an overlap is left to mingo, which refuses it as mongod does.
+  const otherPaths = Object.entries(operators)
+    .filter(([operator, fields]) => operator !== '$pull' && isPlainObject(fields))
+    .flatMap(([, fields]) => Object.keys(fields as Document));
+  for (const [path, condition] of Object.entries(pull)) {
+    const overlaps = otherPaths.some(
+      (other) => other === path || other.startsWith(`${path}.`) || path.startsWith(`${other}.`),
+    );
+    const isDocumentCondition =
+      !overlaps &&
+      isPlainObject(condition) &&
+      Object.keys(condition).length > 0 &&
+      !Object.keys(condition).some((key) => key.startsWith('$'));
+    const parts = path.split('.');
+    const parent = isDocumentCondition ? embeddedParent(doc, parts) : undefined;
+    if (!parent) {
+      remaining[path] = condition;
+      continue;
+    }
+    const array = parent[parts[parts.length - 1]];
+    if (array === undefined) continue;
+    if (!Array.isArray(array)) {
+      throw new CommandError('BadValue', 'Cannot apply $pull to a non-array value');
+    }
+    let query: Query;
+    try {
+      query = new Query(condition as Document, {});
+    } catch (error) {
+      throw new CommandError('BadValue', (error as Error).message);
+    }
+    parent[parts[parts.length - 1]] = array.filter(
+      (element) => !(isPlainObject(element) && query.test(element)),
+    );
+  }
+  if (Object.keys(remaining).length > 0) operators.$pull = remaining;
+  else delete operators.$pull;
+}
+
+/** The embedded document holding the last segment of `parts`, through plain objects only. */
+function embeddedParent(doc: StoredDocument, parts: string[]): Record<string, unknown> | undefined {
+  let value: unknown = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (part.startsWith('$') || !isPlainObject(value)) return undefined;
+    value = value[part];
+  }
+  return isPlainObject(value) ? value : undefined;
+}
+
+/** Operators that create the fields of their paths when missing. */
+const CREATING_OPERATORS = [
+  '$set',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$push',
+  '$addToSet',
+  '$currentDate',
+];
+
+/**
+ * mongod refuses to create a field inside an array or a scalar: `$set: { 'arr.x': 1 }` on
+ * `{ arr: [...] }` fails with PathNotViable (28) rather than doing nothing, which is what
+ * mingo did. Numeric segments into arrays and `$[...]` paths (resolved per element) are fine.
+ */
+function checkPathsViable(doc: StoredDocument, operators: Document): void {
+  const paths: string[] = [];
+  for (const operator of CREATING_OPERATORS) {
+    const fields = operators[operator] as unknown;
+    if (isPlainObject(fields)) paths.push(...Object.keys(fields));
+  }
+  const renames = operators.$rename as unknown;
+  if (isPlainObject(renames)) {
+    paths.push(...Object.values(renames).filter((to): to is string => typeof to === 'string'));
+  }
+  for (const path of paths) {
+    const parts = path.split('.');
+    let value: unknown = doc;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i];
+      if (part.startsWith('$[')) break;
+      const next: unknown = Array.isArray(value)
+        ? /^\d+$/.test(part)
+          ? value[Number(part)]
+          : undefined
+        : (value as Record<string, unknown>)[part];
+      if (next === undefined || next === null) break;
+      const child = parts[i + 1];
+      const viable = Array.isArray(next)
+        ? /^\d+$/.test(child) || child.startsWith('$[')
+        : isPlainObject(next);
+      if (!viable) {
+        throw new CommandError(
+          'PathNotViable',
+          `Cannot create field '${child}' in element {${part}: ${formatValue(next)}}`,
+        );
+      }
+      value = next;
+    }
+  }
+}
+
+const POSITIONAL_NOT_FOUND =
+  'The positional operator did not find the match needed from the query.';
+
+/** The index of the first element of the array at `arrayPath` that the filter's conditions on it match. */
+function matchedPosition(doc: StoredDocument, arrayPath: string, query: Document): number {
+  const conditions = conditionsOn(query, arrayPath);
+  const array = arrayPath
+    .split('.')
+    .reduce<unknown>((value, part) => (isPlainObject(value) ? value[part] : undefined), doc);
+  if (conditions.length === 0 || !Array.isArray(array)) {
+    throw new CommandError('BadValue', POSITIONAL_NOT_FOUND);
+  }
+  let test: Query;
+  try {
+    test = new Query({ $and: conditions }, {});
+  } catch (error) {
+    throw new CommandError('BadValue', (error as Error).message);
+  }
+  const position = array.findIndex((element) => {
+    const probe: StoredDocument = {};
+    setPath(probe, arrayPath, [element]);
+    return test.test(probe);
+  });
+  if (position < 0) throw new CommandError('BadValue', POSITIONAL_NOT_FOUND);
+  return position;
+}
+
+/** The filter's conditions on `arrayPath` or below it, top level and inside `$and`. */
+function conditionsOn(query: Document, arrayPath: string): Document[] {
+  const out: Document[] = [];
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) {
+        if (isPlainObject(clause)) out.push(...conditionsOn(clause, arrayPath));
+      }
+    } else if (key === arrayPath || key.startsWith(`${arrayPath}.`)) {
+      out.push({ [key]: condition });
+    }
+  }
+  return out;
 }
 
 /**

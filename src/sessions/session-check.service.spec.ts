@@ -2,9 +2,9 @@ import { Types } from 'mongoose';
 import { ManualClock } from '../common/clock';
 import type { UsersService } from '../users/users.service';
 import { SessionCache } from './session-cache';
+import { SessionCheckService } from './session-check.service';
 import { resolveSessionOptions } from './session-module.options';
-import { SessionLean, SessionsService } from './sessions.service';
-import type { TokenService } from './token.service';
+import { SessionLean, SessionStore } from './session.store';
 
 const config = {
   idleTimeoutSeconds: 1800,
@@ -27,7 +27,7 @@ function deferred<T>(): Deferred<T> {
 }
 
 /**
- * SessionsService.authenticate on a real cache and clock; the database answers only when the
+ * SessionCheckService.authenticate on a real store, cache and clock; the database answers only when the
  * test says so, so concurrent misses can be held open and counted.
  */
 function setup() {
@@ -68,20 +68,15 @@ function setup() {
   const users = {
     findById: async (id: string) => ({ id, username: 'alice', roles: [], groups: [] }),
   };
-  const service = new SessionsService(
-    model as never,
-    users as unknown as UsersService,
-    {} as TokenService,
-    cache,
-    settings,
-  );
+  const store = new SessionStore(model as never, cache, settings);
+  const service = new SessionCheckService(store, users as unknown as UsersService, cache, settings);
   const claims = { sub: String(userId), sid: String(sessionId) } as never;
   return { service, cache, clock, doc, reads, claims };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('SessionsService.authenticate (single flight)', () => {
+describe('SessionCheckService.authenticate (single flight)', () => {
   it('lets concurrent misses for one session share a single read', async () => {
     const { service, doc, reads, claims } = setup();
     const pending = Array.from({ length: 20 }, () => service.authenticate(claims, false));
