@@ -640,7 +640,10 @@ export interface components {
     CreateUserDto: {
       /** @example alice */
       username: string;
-      /** @example correct horse battery staple */
+      /**
+       * @description 12 to 1024 characters, not equal to the username
+       * @example correct horse battery staple
+       */
       password: string;
       /**
        * @description Roles of the new user
