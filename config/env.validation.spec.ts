@@ -130,6 +130,48 @@ describe('validateEnv', () => {
     });
   });
 
+  describe('ADMIN_REAUTH_MAX_AGE_SECONDS and WEBHOOK_* (issue 14)', () => {
+    it('defaults the admin step-up age to 900 and takes a non-negative integer', () => {
+      expect(validateEnv({}).ADMIN_REAUTH_MAX_AGE_SECONDS).toBe(900);
+      expect(validateEnv({ ADMIN_REAUTH_MAX_AGE_SECONDS: '60' }).ADMIN_REAUTH_MAX_AGE_SECONDS).toBe(
+        60,
+      );
+      expect(() => validateEnv({ ADMIN_REAUTH_MAX_AGE_SECONDS: '-1' })).toThrow(
+        /ADMIN_REAUTH_MAX_AGE_SECONDS/,
+      );
+      expect(() => validateEnv({ ADMIN_REAUTH_MAX_AGE_SECONDS: 'soon' })).toThrow(
+        /ADMIN_REAUTH_MAX_AGE_SECONDS/,
+      );
+    });
+
+    it('needs an http(s) WEBHOOK_URL with a strong WEBHOOK_SECRET, and neither alone', () => {
+      const url = 'https://hooks.example.com/sessions';
+      expect(() => validateEnv({ WEBHOOK_URL: url, WEBHOOK_SECRET: STRONG })).not.toThrow();
+      expect(() => validateEnv({ WEBHOOK_URL: url })).toThrow(/WEBHOOK_SECRET: required/);
+      expect(() => validateEnv({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'short-secret' })).toThrow(
+        /WEBHOOK_SECRET: shorter than 32/,
+      );
+      expect(() =>
+        validateEnv({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'your-secret-key-goes-here-0123456789' }),
+      ).toThrow(/WEBHOOK_SECRET: looks like a placeholder/);
+      expect(() => validateEnv({ WEBHOOK_SECRET: STRONG })).toThrow(/without WEBHOOK_URL/);
+      for (const bad of [
+        'ftp://hooks.example.com/x',
+        'hooks.example.com',
+        'http://',
+        'javascript:alert(1)',
+      ]) {
+        expect(() => validateEnv({ WEBHOOK_URL: bad, WEBHOOK_SECRET: STRONG })).toThrow(
+          /WEBHOOK_URL/,
+        );
+      }
+      // A local receiver (no TLD) is fine.
+      expect(() =>
+        validateEnv({ WEBHOOK_URL: 'http://127.0.0.1:9000/hook', WEBHOOK_SECRET: STRONG }),
+      ).not.toThrow();
+    });
+  });
+
   describe('production refusals (finding 5 of issue 11)', () => {
     it('refuses the embedded engine without EMBEDDED_MONGO_DATA_DIR', () => {
       expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: STRONG })).toThrow(

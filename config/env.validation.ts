@@ -17,6 +17,7 @@ import {
   MIN_PRODUCTION_ADMIN_PASSWORD_GUESSES_LOG10,
   passwordPolicyViolation,
   secretListProblems,
+  secretWeakness,
   splitSecrets,
 } from './secrets';
 
@@ -273,6 +274,18 @@ function securityProblems(env: EnvironmentVariables): string[] {
     const peerSecrets = splitSecrets(env.PEER_SECRET);
     if (!peerSecrets.length) problems.push('PEER_SECRET: set but empty');
     problems.push(...secretListProblems('PEER_SECRET', peerSecrets, { entropy: false }));
+  }
+
+  if (env.WEBHOOK_URL !== undefined) {
+    // One secret (a webhook receiver checks one), with PEER_SECRET's rules.
+    if (!env.WEBHOOK_SECRET) {
+      problems.push('WEBHOOK_SECRET: required with WEBHOOK_URL (deliveries are signed with it)');
+    } else {
+      const why = secretWeakness(env.WEBHOOK_SECRET, { entropy: false });
+      if (why) problems.push(`WEBHOOK_SECRET: ${why}`);
+    }
+  } else if (env.WEBHOOK_SECRET !== undefined) {
+    problems.push('WEBHOOK_SECRET: set without WEBHOOK_URL');
   }
 
   if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {

@@ -222,8 +222,13 @@ describe('admin users (e2e)', () => {
   describe('PATCH /admin/users/:username (disable, an extension)', () => {
     it('disables: every session ends and sign-in is refused, until enabled again', async () => {
       const a1 = await login(t, 'alice', PASSWORD);
-      const res = await as(root, 'patch', '/admin/users/alice').send({ disabled: true }).expect(200);
-      expect(res.body).toMatchObject({ username: 'alice', disabledAt: t.clock.now().toISOString() });
+      const res = await as(root, 'patch', '/admin/users/alice')
+        .send({ disabled: true })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        username: 'alice',
+        disabledAt: t.clock.now().toISOString(),
+      });
       expect(await statesOf('alice')).toEqual([['ended', 'admin']]);
       expectError(await as(a1, 'get', '/sessions/current'), 401, 'SESSION_ENDED');
       // The same answer as a wrong password: a disabled account is not advertised.
@@ -283,7 +288,11 @@ describe('admin users (e2e)', () => {
     it('answers 403 to a non-admin and 401 without a token on every user route, changing nothing', async () => {
       const alice = await login(t, 'alice', PASSWORD);
       const before = await users().find().sort({ username: 1 }).toArray();
-      const calls: [method: 'get' | 'put' | 'patch' | 'delete' | 'post', path: string, body?: object][] = [
+      const calls: [
+        method: 'get' | 'put' | 'patch' | 'delete' | 'post',
+        path: string,
+        body?: object,
+      ][] = [
         ['get', '/admin/users'],
         ['post', '/admin/users', { username: 'mallory', password: NEW_PASSWORD, roles: ['admin'] }],
         ['put', '/admin/users/bob/password', { newPassword: NEW_PASSWORD }],
@@ -312,12 +321,17 @@ describe('admin users (e2e)', () => {
         .send({ refreshToken: root.refreshToken })
         .expect(200);
       const stale: LoggedIn = refreshed.body;
-      const changes: [method: 'put' | 'patch' | 'delete' | 'post', path: string, body?: object][] = [
-        ['post', '/admin/users', { username: 'mallory', password: NEW_PASSWORD, roles: ['admin'] }],
-        ['put', '/admin/users/bob/password', { newPassword: NEW_PASSWORD }],
-        ['patch', '/admin/users/bob', { disabled: true }],
-        ['delete', '/admin/users/bob'],
-      ];
+      const changes: [method: 'put' | 'patch' | 'delete' | 'post', path: string, body?: object][] =
+        [
+          [
+            'post',
+            '/admin/users',
+            { username: 'mallory', password: NEW_PASSWORD, roles: ['admin'] },
+          ],
+          ['put', '/admin/users/bob/password', { newPassword: NEW_PASSWORD }],
+          ['patch', '/admin/users/bob', { disabled: true }],
+          ['delete', '/admin/users/bob'],
+        ];
       const before = await users().find().sort({ username: 1 }).toArray();
       for (const [method, path, body] of changes) {
         expectError(await as(stale, method, path).send(body), 401, 'REAUTH_REQUIRED');

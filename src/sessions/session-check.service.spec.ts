@@ -1,3 +1,4 @@
+import { SessionEvents } from './events/session-events';
 import { Types } from 'mongoose';
 import { ManualClock } from '../common/clock';
 import type { UsersService } from '../users/users.service';
@@ -68,7 +69,7 @@ function setup() {
   const users = {
     findById: async (id: string) => ({ id, username: 'alice', roles: [], groups: [] }),
   };
-  const store = new SessionStore(model as never, cache, settings);
+  const store = new SessionStore(model as never, cache, settings, new SessionEvents(settings));
   const service = new SessionCheckService(store, users as unknown as UsersService, cache, settings);
   const claims = { sub: String(userId), sid: String(sessionId) } as never;
   return { service, cache, clock, doc, reads, claims };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { QueryFilter, Model, Types } from 'mongoose';
 import { EndReason, REFRESH_HISTORY_LENGTH, Session, SessionState } from './schemas/session.schema';
+import { SessionEvents } from './events/session-events';
 import { SessionCache } from './session-cache';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 import {
@@ -50,6 +51,10 @@ export const REVIVABLE_END_REASONS: readonly (EndReason | null)[] = [
 /** The `lastSeenIp` part of a write that records a use; nothing when the address is unknown. */
 const seenFrom = (ip: string | null | undefined) => (ip ? { lastSeenIp: ip } : {});
 
+/** What an event about a changed session names (SessionEvents.emitEach). */
+type Target = Pick<SessionLean, '_id' | 'userId' | 'username'>;
+const TARGET_FIELDS = { _id: 1, userId: 1, username: 1 } as const;
+
 /** A session's data as the data interceptor reads it. */
 export interface SessionDataRecord {
   data?: Record<string, unknown>;
@@ -68,6 +73,7 @@ export class SessionStore {
     @InjectModel(Session.name) private readonly model: Model<Session>,
     private readonly cache: SessionCache,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+    private readonly events: SessionEvents,
   ) {}
 
   /** Stored active and within both deadlines. */
@@ -92,6 +98,18 @@ export class SessionStore {
 
   async existsOwn(userId: string | Types.ObjectId, sessionId: string): Promise<boolean> {
     return (await this.model.exists({ _id: sessionId, userId })) !== null;
+  }
+
+  /**
+   * Whether the user has another session (any state, until the sweep deletes it) from this
+   * user agent: what "a new device" means for `session.created`.
+   */
+  async hasOtherWithAgent(
+    userId: Types.ObjectId | string,
+    userAgent: string | null,
+    exceptSessionId: Types.ObjectId,
+  ): Promise<boolean> {
+    return (await this.model.exists({ userId, userAgent, _id: { $ne: exceptSessionId } })) !== null;
   }
 
   async hasAny(userId: Types.ObjectId): Promise<boolean> {
@@ -241,11 +259,15 @@ export class SessionStore {
 
   /** Ends an active session whose old refresh token came back (`refresh_reuse`). */
   async revokeForReuse(sessionId: Types.ObjectId, now: Date): Promise<void> {
-    await this.model.updateOne(
-      { _id: sessionId, state: 'active' },
-      { $set: { state: 'ended', endReason: 'refresh_reuse', expiredAt: now, data: {} } },
-    );
+    const revoked = await this.model
+      .findOneAndUpdate(
+        { _id: sessionId, state: 'active' },
+        { $set: { state: 'ended', endReason: 'refresh_reuse', expiredAt: now, data: {} } },
+        { projection: TARGET_FIELDS },
+      )
+      .lean<Target>();
     this.cache.invalidate(String(sessionId));
+    if (revoked) this.events.emitEach('session.ended', 'refresh_reuse', [revoked]);
   }
 
   // ---------------------------------------------------------------------- the request path
@@ -297,7 +319,10 @@ export class SessionStore {
       )
       .lean<SessionLean>();
     this.cache.invalidate(String(doc._id));
-    if (written) return { doc: written, eff: { ...eff, needsWrite: false } };
+    if (written) {
+      this.events.emitEach('session.expired', eff.endReason!, [written]);
+      return { doc: written, eff: { ...eff, needsWrite: false } };
+    }
     const fresh = await this.findById(doc._id);
     if (!fresh) return { doc, eff };
     return { doc: fresh, eff: effectiveState(fresh, now, idle) };
@@ -392,24 +417,27 @@ export class SessionStore {
 
   /** Expires every live session of the user but `keep` (`superseded`); how many. */
   async supersedeOthers(userId: Types.ObjectId, keep: Types.ObjectId, now: Date) {
-    const others = await this.model.updateMany(
+    const others = await this.expireMatching(
       { userId, _id: { $ne: keep }, ...this.liveFilter(now) },
-      { $set: { state: 'expired', expiredAt: now, endReason: 'superseded' } },
+      'superseded',
+      { state: 'expired', expiredAt: now, endReason: 'superseded' },
     );
     this.cache.invalidateUser(String(userId));
-    return others.modifiedCount;
+    return others.modified;
   }
 
   /** Expires one live session of the user, or all of them, as `admin`; how many. */
   async expireByAdmin(userId: Types.ObjectId, sessionId: string | undefined, now: Date) {
     const filter: QueryFilter<Session> = { userId, ...this.liveFilter(now) };
     if (sessionId) filter._id = new Types.ObjectId(sessionId);
-    const res = await this.model.updateMany(filter, {
-      $set: { state: 'expired', expiredAt: now, endReason: 'admin' },
+    const res = await this.expireMatching(filter, 'admin', {
+      state: 'expired',
+      expiredAt: now,
+      endReason: 'admin',
     });
     if (sessionId) this.cache.invalidate(sessionId);
     else this.cache.invalidateUser(String(userId));
-    return res.modifiedCount;
+    return res.modified;
   }
 
   /**
@@ -431,17 +459,18 @@ export class SessionStore {
     groups: { _id: Types.ObjectId; keep: Types.ObjectId }[],
     now: Date,
   ): Promise<number> {
-    const res = await this.model.updateMany(
+    const res = await this.expireMatching(
       {
         ...this.liveCreatedBy(now),
         userId: { $in: groups.map((g) => g._id) },
         _id: { $nin: groups.map((g) => g.keep) },
       },
-      { $set: { state: 'expired', expiredAt: now, endReason: 'superseded' } },
+      'superseded',
+      { state: 'expired', expiredAt: now, endReason: 'superseded' },
     );
     // Which ids changed is not known without reading them back; a full clear is cheap.
     this.cache.invalidateAll();
-    return res.modifiedCount;
+    return res.modified;
   }
 
   /**
@@ -450,15 +479,15 @@ export class SessionStore {
    */
   async expireBatchByAdmin(now: Date, limit: number) {
     const live = this.liveCreatedBy(now);
-    const ids = (
-      await this.model.find(live, { _id: 1 }).limit(limit).lean<{ _id: Types.ObjectId }[]>()
-    ).map((s) => s._id);
+    const targets = await this.model.find(live, TARGET_FIELDS).limit(limit).lean<Target[]>();
+    const ids = targets.map((s) => s._id);
     if (ids.length === 0) return { selected: 0, modified: 0 };
     const res = await this.model.updateMany(
       { _id: { $in: ids }, ...live },
       { $set: { state: 'expired', expiredAt: now, endReason: 'admin' } },
     );
     this.cache.invalidateMany(ids.map(String));
+    this.events.emitEach('session.expired', 'admin', targets);
     return { selected: ids.length, modified: res.modifiedCount };
   }
 
@@ -487,6 +516,29 @@ export class SessionStore {
     now: Date,
   ): Promise<{ absolute: number; idle: number }> {
     const idleMs = this.settings.idleTimeoutSeconds * 1000;
+    // With listeners, the sessions are read first (each event must name who it is about) and
+    // the update is bounded to those read, so no event names a session touched in between.
+    let absTargets: Target[] = [];
+    let idleTargets: Target[] = [];
+    if (this.events.heard('session.expired')) {
+      [absTargets, idleTargets] = await Promise.all([
+        absolute.length
+          ? this.model
+              .find({ _id: { $in: absolute }, ...absoluteTimeoutFilter(now) }, TARGET_FIELDS)
+              .lean<Target[]>()
+          : [],
+        idle.length
+          ? this.model
+              .find(
+                { _id: { $in: idle }, ...idleTimeoutFilter(now, this.settings.idleTimeoutSeconds) },
+                TARGET_FIELDS,
+              )
+              .lean<Target[]>()
+          : [],
+      ]);
+      absolute = absTargets.map((t) => t._id);
+      idle = idleTargets.map((t) => t._id);
+    }
     const [abs, idl] = await Promise.all([
       absolute.length
         ? this.model.updateMany(
@@ -519,6 +571,8 @@ export class SessionStore {
         : undefined,
     ]);
     this.cache.invalidateMany([...absolute, ...idle].map(String));
+    this.events.emitEach('session.expired', 'absolute_timeout', absTargets);
+    this.events.emitEach('session.expired', 'idle_timeout', idleTargets);
     return { absolute: abs?.modifiedCount ?? 0, idle: idl?.modifiedCount ?? 0 };
   }
 
@@ -583,8 +637,8 @@ export class SessionStore {
     const from: SessionState[] = state === 'ended' ? ['active', 'expired'] : ['active'];
     const targets = await this.model
       .find({ ...filter, state: { $in: from } })
-      .select({ _id: 1 })
-      .lean<{ _id: Types.ObjectId }[]>();
+      .select(TARGET_FIELDS)
+      .lean<Target[]>();
     if (!targets.length) return 0;
     const ids = targets.map((t) => t._id);
     const result = await this.model.updateMany(
@@ -599,6 +653,34 @@ export class SessionStore {
       },
     );
     this.cache.invalidateMany(ids.map(String));
+    this.events.emitEach(state === 'ended' ? 'session.ended' : 'session.expired', reason, targets);
     return result.modifiedCount;
+  }
+
+  /**
+   * A bulk state change by filter, with its `session.expired` events: when anybody listens,
+   * the sessions are read first and the update is bounded to them, so each event names a
+   * session the update was allowed to change; when nobody does, it is the one updateMany.
+   * (A session changed concurrently by another writer may be announced by both: receivers
+   * dedupe on sessionId.)
+   */
+  private async expireMatching(
+    filter: QueryFilter<Session>,
+    reason: EndReason,
+    set: Record<string, unknown>,
+  ): Promise<{ modified: number; ids: Types.ObjectId[] | null }> {
+    if (!this.events.heard('session.expired')) {
+      const res = await this.model.updateMany(filter, { $set: set });
+      return { modified: res.modifiedCount, ids: null };
+    }
+    const targets = await this.model.find(filter, TARGET_FIELDS).lean<Target[]>();
+    if (!targets.length) return { modified: 0, ids: [] };
+    const ids = targets.map((t) => t._id);
+    const res = await this.model.updateMany(
+      { $and: [filter, { _id: { $in: ids } }] },
+      { $set: set },
+    );
+    this.events.emitEach('session.expired', reason, targets);
+    return { modified: res.modifiedCount, ids };
   }
 }

@@ -6,6 +6,7 @@ import { UsersService } from '../users/users.service';
 import type { TokenResponse } from './dto/token-response.dto';
 import type { AuthContext, AuthUser } from './session-context';
 import { parseDevice } from './device';
+import { SessionEvents } from './events/session-events';
 import { invalidCredentials, notLive, sessionGone } from './session-errors';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 import { toSessionView } from './session.view';
@@ -44,6 +45,7 @@ export class SessionsService {
     private readonly users: UsersService,
     private readonly tokens: TokenService,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+    private readonly events: SessionEvents,
   ) {}
 
   /** A new session for `user` (already authenticated), with its token pair. */
@@ -83,7 +85,24 @@ export class SessionsService {
         this.logger.warn(`Evicting surplus sessions of user ${user.id} failed: ${String(error)}`);
       });
     }
+    await this.announceCreated(doc);
     return this.respond(doc, refreshToken, client.secret, now);
+  }
+
+  /** `session.created`, with whether this user agent is new for the user (read only if heard). */
+  private async announceCreated(doc: SessionLean): Promise<void> {
+    if (!this.events.heard('session.created')) return;
+    const seen = await this.store
+      .hasOtherWithAgent(doc.userId, doc.userAgent, doc._id)
+      .catch(() => true); // unknown is reported as not new: no false alarm on a read failure
+    this.events.emit('session.created', {
+      ...refOf(doc),
+      ip: doc.ip,
+      userAgent: doc.userAgent,
+      device: doc.device ?? parseDevice(doc.userAgent),
+      groups: [...doc.groups],
+      newDevice: !seen,
+    });
   }
 
   /**
@@ -103,16 +122,20 @@ export class SessionsService {
     } catch (error) {
       throw await writeError(error, client);
     }
-    if (doc) return this.respond(doc, next, client.secret, now);
-    return this.refreshNotRotated(hash, next, client.secret, now);
+    if (doc) {
+      this.events.emit('session.refreshed', { ...refOf(doc), ip: client.ip });
+      return this.respond(doc, next, client.secret, now);
+    }
+    return this.refreshNotRotated(hash, next, client, now);
   }
 
   private async refreshNotRotated(
     hash: string,
     next: string,
-    secret: string,
+    client: IssueContext,
     now: Date,
   ): Promise<TokenResponse> {
+    const secret = client.secret;
     const found = await this.store.findByRefreshHash(hash);
     if (!found) {
       throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
@@ -134,6 +157,7 @@ export class SessionsService {
       return this.respond(doc, next, secret, doc.rotatedAt!);
     }
     await this.store.revokeForReuse(doc._id, now);
+    this.events.emit('session.reuse_detected', { ...refOf(doc), ip: client.ip });
     throw unauthorized(
       ErrorCode.REFRESH_TOKEN_REUSED,
       'A used refresh token was presented again; the session has been revoked',
@@ -147,7 +171,7 @@ export class SessionsService {
     client: IssueContext,
   ): Promise<TokenResponse> {
     const user = await this.users.verifyPasswordById(auth.user.id, input.password);
-    if (!user) throw invalidCredentials();
+    if (!user) throw this.failedCheck(auth, 'reauth', client);
     const groups = input.groups === undefined ? undefined : this.checkGroups(user, input.groups);
     const now = this.settings.clock.now();
     const refreshToken = this.tokens.newRefreshToken();
@@ -169,7 +193,27 @@ export class SessionsService {
       if (!current) throw sessionGone();
       throw notLive((await this.store.settle(current, now)).eff, false);
     }
+    this.events.emit('session.reauthenticated', {
+      ...refOf(doc),
+      ip: client.ip,
+      groups: [...doc.groups],
+    });
     return this.respond(doc, refreshToken, client.secret, now);
+  }
+
+  /** A wrong password on a signed-in session: `login.failed`, and the error to throw. */
+  private failedCheck(
+    auth: AuthContext,
+    operation: 'reauth' | 'password',
+    client: IssueContext,
+  ): unknown {
+    this.events.emit('login.failed', {
+      username: auth.user.username,
+      operation,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
+    return invalidCredentials();
   }
 
   /** The requested groups, deduplicated, if the user belongs to every one (403 otherwise). */
@@ -205,6 +249,12 @@ export class SessionsService {
     };
   }
 }
+
+const refOf = (doc: SessionLean) => ({
+  sessionId: String(doc._id),
+  userId: String(doc.userId),
+  username: doc.username,
+});
 
 async function writeError(error: unknown, client: IssueContext): Promise<unknown> {
   return client.onWriteError ? client.onWriteError(error) : error;

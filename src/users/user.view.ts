@@ -31,5 +31,8 @@ export interface AdminUserView extends AuthUser {
 }
 
 export function toAdminUserView(user: UserRecord & { disabledAt?: Date | null }): AdminUserView {
-  return { ...toUserView(user), disabledAt: user.disabledAt ? user.disabledAt.toISOString() : null };
+  return {
+    ...toUserView(user),
+    disabledAt: user.disabledAt ? user.disabledAt.toISOString() : null,
+  };
 }

@@ -157,7 +157,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         return;
       }
       const giveUp = entry.attempts >= this.options.maxAttempts;
-      const next = Date.now() + backoffMs(entry.attempts, this.options.retryBaseMs, this.options.maxBackoffMs);
+      const next =
+        Date.now() + backoffMs(entry.attempts, this.options.retryBaseMs, this.options.maxBackoffMs);
       await this.outbox.updateOne(mine, {
         $set: {
           leaseUntil: null,

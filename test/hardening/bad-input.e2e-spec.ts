@@ -70,6 +70,7 @@ const USER_FIELDS = new Set([
   'groups',
   'createdAt',
   'updatedAt',
+  'disabledAt',
 ]);
 const END_REASONS = new Set([
   'logout',

@@ -15,7 +15,9 @@ import {
  */
 export function RequireRecentAuth(maxAgeSeconds?: number): MethodDecorator & ClassDecorator {
   if (maxAgeSeconds !== undefined && (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 0)) {
-    throw new Error(`RequireRecentAuth: maxAgeSeconds must be an integer ≥ 0 (got ${maxAgeSeconds})`);
+    throw new Error(
+      `RequireRecentAuth: maxAgeSeconds must be an integer ≥ 0 (got ${maxAgeSeconds})`,
+    );
   }
   return applyDecorators(
     SetMetadata(RECENT_AUTH_KEY, {

@@ -1,8 +1,11 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { Request } from 'express';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-local';
 import { UsersService } from '../../users/users.service';
+import { SessionEvents } from '../events/session-events';
+import { SESSION_SETTINGS, type SessionSettings } from '../session-module.options';
 import type { AuthUser } from '../session-context';
 import { invalidCredentials } from '../session-errors';
 
@@ -26,16 +29,30 @@ export class LocalStrategy
 {
   readonly registeredAs = `nest-sessions-local-${++instances}`;
 
-  constructor(private readonly users: UsersService) {
-    super({ usernameField: 'username', passwordField: 'password', session: false });
+  constructor(
+    private readonly users: UsersService,
+    private readonly events: SessionEvents,
+    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+  ) {
+    super({
+      usernameField: 'username',
+      passwordField: 'password',
+      session: false,
+      // The request, for the client facts of a `login.failed` event.
+      passReqToCallback: true,
+    });
     // Not left under the shared name, where it would outlive its app.
     passport.unuse(SHARED_NAME);
     passport.use(this.registeredAs, this);
   }
 
-  async validate(username: string, password: string): Promise<AuthUser> {
+  async validate(request: Request, username: string, password: string): Promise<AuthUser> {
     const user = await this.users.verifyCredentials(username, password);
-    if (!user) throw invalidCredentials();
+    if (!user) {
+      const { ip, userAgent } = this.settings.connectionInfo(request);
+      this.events.emit('login.failed', { username, operation: 'login', ip, userAgent });
+      throw invalidCredentials();
+    }
     return user;
   }
 
