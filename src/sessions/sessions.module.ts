@@ -31,8 +31,10 @@ import {
 import { SessionsController } from './sessions.controller';
 import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
+import { SessionSignIn } from './sign-in.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { TokenTransport } from './transport/token-transport.service';
 
 /**
  * The options, resolved once, in a module of their own: the host's `forRootAsync` factory
@@ -140,6 +142,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionCache,
         SessionGuard,
         RolesGuard,
@@ -162,6 +166,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionGuard,
         RolesGuard,
         GroupsGuard,

@@ -338,6 +338,7 @@ export interface components {
       | 'RATE_LIMITED'
       | 'SERVICE_UNAVAILABLE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'CSRF_FAILED'
       | 'INTERNAL_ERROR';
     ErrorResponseDto: {
       /** @example 401 */
@@ -417,11 +418,7 @@ export interface components {
       /** @description True only on the session that made the request */
       current: boolean;
     };
-    TokenResponse: {
-      /** @description JWT to send as `Authorization: Bearer …` */
-      accessToken: string;
-      /** @description Opaque; single use (rotated by POST /auth/refresh) */
-      refreshToken: string;
+    TokenAnswerDto: {
       /** @example Bearer */
       tokenType: string;
       /**
@@ -430,9 +427,16 @@ export interface components {
        */
       expiresIn: number;
       session: components['schemas']['SessionView'];
+      /** @description JWT to send as `Authorization: Bearer …` */
+      accessToken?: string;
+      /** @description Opaque; single use (rotated by POST /auth/refresh) */
+      refreshToken?: string;
+      /** @description With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie */
+      csrfToken?: string;
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required with TOKEN_TRANSPORT=header; in the cookie modes an empty body uses the refresh cookie */
+      refreshToken?: string;
     };
     ReauthDto: {
       /** @example correct horse battery staple */
@@ -662,7 +666,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -783,7 +787,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -880,7 +884,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -916,7 +920,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `GROUP_FORBIDDEN` */
+      /** @description Forbidden: `GROUP_FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -926,7 +930,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'GROUP_FORBIDDEN';
+            code?: 'GROUP_FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -1014,6 +1018,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1169,6 +1187,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1379,6 +1411,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
       413: {
         headers: {
@@ -1473,6 +1519,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1658,6 +1718,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Not Found: `NOT_FOUND` */
       404: {
         headers: {
@@ -1751,6 +1825,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1959,7 +2047,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1969,7 +2057,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2097,7 +2185,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2107,7 +2195,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2200,7 +2288,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2210,7 +2298,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2275,7 +2363,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2285,7 +2373,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2368,7 +2456,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2378,7 +2466,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
