@@ -20,6 +20,7 @@ export type {
 export type { ConnectionInfo } from './connection-info';
 export { SessionsService } from './sessions.service';
 export { SessionSignIn } from './sign-in.service';
+export type { SignInOptions } from './sign-in.service';
 export type { IssueContext } from './sessions.service';
 export { SessionCheckService } from './session-check.service';
 export { OwnSessionsService } from './own-sessions.service';

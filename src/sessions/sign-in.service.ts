@@ -13,6 +13,17 @@ import { TokenService } from './token.service';
 import { TokenAnswer, TokenTransport } from './transport/token-transport.service';
 import type { HeaderWritable } from './transport/set-cookie';
 
+export interface SignInOptions {
+  /**
+   * Set the cookies also on a request the browser marks `Sec-Fetch-Site: cross-site`. By
+   * default such a request is refused in `cookie` mode and gets no cookies in `both` mode (login
+   * CSRF). An OAuth/OIDC callback is a cross-site navigation by design: pass true there, once
+   * your strategy has checked the `state` parameter it bound to this browser, which is the
+   * callback's login-CSRF defence.
+   */
+  allowCrossSite?: boolean;
+}
+
 /**
  * Everything around issuing tokens over HTTP, in one place for the module's routes and yours:
  * the request's facts for the service (client address, signing secret), the
@@ -38,9 +49,14 @@ export class SessionSignIn {
     response: HeaderWritable,
     user: AuthUser,
     input: { groups?: string[]; label?: string } = {},
+    options: SignInOptions = {},
   ): Promise<TokenAnswer> {
-    return this.issue(request, response, 'login', (client) =>
-      this.sessions.login(user, input, client),
+    return this.issue(
+      request,
+      response,
+      'login',
+      (client) => this.sessions.login(user, input, client),
+      options,
     );
   }
 
@@ -53,8 +69,9 @@ export class SessionSignIn {
     response: HeaderWritable,
     operation: UpsertSessionErrorContext['operation'],
     run: (client: IssueContext) => Promise<TokenResponse>,
+    options: SignInOptions = {},
   ): Promise<TokenAnswer> {
-    this.transport.assertNotCrossSite(request);
+    if (!options.allowCrossSite) this.transport.assertNotCrossSite(request);
     const { ip, userAgent } = this.settings.connectionInfo(request);
     const [secret] = await this.tokens.secretsFor(request);
     const hooks = this.settings.hooks;
@@ -66,6 +83,6 @@ export class SessionSignIn {
         runWaterfall(hooks.onUpsertSessionError, error, { operation, request }),
     });
     const body = await runWaterfall(hooks.onRefreshTokens, issued, request);
-    return this.transport.answer(request, response, body, secret);
+    return this.transport.answer(request, response, body, secret, options);
   }
 }

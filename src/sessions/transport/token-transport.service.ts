@@ -103,8 +103,9 @@ export class TokenTransport {
     response: HeaderWritable,
     body: TokenResponse,
     secret: string,
+    options: { allowCrossSite?: boolean } = {},
   ): TokenAnswer {
-    if (!this.usesCookies || isCrossSite(request)) return body;
+    if (!this.usesCookies || (isCrossSite(request) && !options.allowCrossSite)) return body;
     const csrfToken = signCsrfToken(body.session.id, secret);
     const now = this.settings.clock.nowMs();
     const sessionSeconds = Math.max(
