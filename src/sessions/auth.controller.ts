@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   HttpCode,
@@ -41,6 +42,8 @@ import { SessionSignIn } from './sign-in.service';
 import type { HeaderWritable } from './transport/set-cookie';
 import { TokenAnswer, TokenTransport } from './transport/token-transport.service';
 
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
@@ -54,6 +57,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('login')
   @UseGuards(LoginThrottlerGuard, LoginGuard)
   @ApiOperation({
@@ -78,6 +82,7 @@ export class AuthController {
   }
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -114,6 +119,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('reauth')
   @HttpCode(HttpStatus.OK)
   @UseGuards(LoginThrottlerGuard)
@@ -139,6 +145,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowExpiredSession()

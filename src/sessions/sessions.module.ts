@@ -35,6 +35,7 @@ import { SessionSignIn } from './sign-in.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
 import { TokenTransport } from './transport/token-transport.service';
+import { InitialAdmin } from './initial-admin';
 
 /**
  * The options, resolved once, in a module of their own: the host's `forRootAsync` factory
@@ -63,7 +64,6 @@ class SessionOptionsModule {
           provide: USERS_OPTIONS,
           useFactory: (settings: SessionSettings): UsersOptions => ({
             passwordHashing: settings.passwordHashing,
-            initialAdmin: settings.initialAdmin,
           }),
           inject: [SESSION_SETTINGS],
         },
@@ -141,6 +141,7 @@ export class SessionModule {
         SessionsService,
         SessionCheckService,
         OwnSessionsService,
+        InitialAdmin,
         TokenService,
         TokenTransport,
         SessionSignIn,

@@ -409,6 +409,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -491,6 +492,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -540,6 +542,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -592,7 +595,10 @@ export interface components {
     CreateUserDto: {
       /** @example alice */
       username: string;
-      /** @example correct horse battery staple */
+      /**
+       * @description 12 to 1024 characters, not equal to the username
+       * @example correct horse battery staple
+       */
       password: string;
       /**
        * @description Roles of the new user
