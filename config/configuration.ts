@@ -83,6 +83,9 @@ export const authConfig = registerAs('auth', () => {
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
     /** How recent an admin's password proof must be to change users. */
     adminReauthMaxAgeSeconds: e.ADMIN_REAUTH_MAX_AGE_SECONDS,
+    tokenTransport: e.TOKEN_TRANSPORT,
+    /** Cookies are Secure (HTTPS only, `__Host-` names) in production; plain HTTP elsewhere. */
+    secureCookies: e.NODE_ENV === 'production',
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,

@@ -384,6 +384,7 @@ export interface components {
       | 'RATE_LIMITED'
       | 'SERVICE_UNAVAILABLE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'CSRF_FAILED'
       | 'INTERNAL_ERROR';
     ErrorResponseDto: {
       /** @example 401 */
@@ -489,11 +490,7 @@ export interface components {
       /** @description True only on the session that made the request */
       current: boolean;
     };
-    TokenResponse: {
-      /** @description JWT to send as `Authorization: Bearer …` */
-      accessToken: string;
-      /** @description Opaque; single use (rotated by POST /auth/refresh) */
-      refreshToken: string;
+    TokenAnswerDto: {
       /** @example Bearer */
       tokenType: string;
       /**
@@ -502,9 +499,16 @@ export interface components {
        */
       expiresIn: number;
       session: components['schemas']['SessionView'];
+      /** @description JWT to send as `Authorization: Bearer …` */
+      accessToken?: string;
+      /** @description Opaque; single use (rotated by POST /auth/refresh) */
+      refreshToken?: string;
+      /** @description With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie */
+      csrfToken?: string;
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required with TOKEN_TRANSPORT=header; in the cookie modes an empty body uses the refresh cookie */
+      refreshToken?: string;
     };
     ReauthDto: {
       /** @example correct horse battery staple */
@@ -789,7 +793,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -910,7 +914,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -1007,7 +1011,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -1043,7 +1047,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `GROUP_FORBIDDEN` */
+      /** @description Forbidden: `GROUP_FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1053,7 +1057,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'GROUP_FORBIDDEN';
+            code?: 'GROUP_FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -1141,6 +1145,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1296,6 +1314,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1506,6 +1538,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
       413: {
         headers: {
@@ -1600,6 +1646,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1785,6 +1845,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Not Found: `NOT_FOUND` */
       404: {
         headers: {
@@ -1878,6 +1952,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -2086,7 +2174,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2096,7 +2184,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2224,7 +2312,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2234,7 +2322,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2327,7 +2415,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2337,7 +2425,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2402,7 +2490,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2412,7 +2500,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2495,7 +2583,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2505,7 +2593,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
