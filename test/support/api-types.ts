@@ -2583,7 +2583,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
+      /** @description Forbidden: `FORBIDDEN` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2593,7 +2593,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN' | 'CSRF_FAILED';
+            code?: 'FORBIDDEN';
           };
         };
       };
@@ -2681,7 +2681,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2691,7 +2691,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2809,7 +2809,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2819,7 +2819,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2931,7 +2931,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2941,7 +2941,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -3059,7 +3059,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3069,7 +3069,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
