@@ -183,6 +183,34 @@ describe('session events and the webhook (e2e)', () => {
     });
   });
 
+  it('delivers user.password_changed and the ends of an admin reset, disable and removal', async () => {
+    await createUser(t, { username: 'bea', password: PASSWORD });
+    const root = remember(await login(t, 'root', PASSWORD));
+    const bea = remember(await login(t, 'bea', PASSWORD));
+    const admin = (method: 'put' | 'patch' | 'delete', path: string) =>
+      t.http()[method](path).set('Authorization', bearer(root.accessToken));
+    await admin('put', '/admin/users/bea/password')
+      .send({ newPassword: 'a-new-password-1' })
+      .expect(200);
+    expect((await eventFor('user.password_changed', (d) => d.username === 'bea')).data).toEqual({
+      userId: bea.session.userId,
+      username: 'bea',
+      by: 'admin',
+      sessionId: null,
+    });
+    await eventFor(
+      'session.ended',
+      (d) => d.sessionId === bea.session.id && d.reason === 'password_changed',
+    );
+    const again = remember(await login(t, 'bea', 'a-new-password-1'));
+    await admin('patch', '/admin/users/bea').send({ disabled: true }).expect(200);
+    await eventFor(
+      'session.ended',
+      (d) => d.sessionId === again.session.id && d.reason === 'admin',
+    );
+    await admin('delete', '/admin/users/bea').expect(204);
+  });
+
   it('carries no token, hash, password or session data, and signs every delivery', async () => {
     await hook.waitFor(() => hook.deliveries.length > 0, 'any delivery');
     const stored = await t.connection.collection('sessions').find().toArray();
@@ -191,7 +219,14 @@ describe('session events and the webhook (e2e)', () => {
       expect(d.signatureOk).toBe(true);
       expect(d.key).toBe(d.event.id);
       expect(d.type).toBe(d.event.type);
-      for (const secret of [...secretsSeen, ...hashes, PASSWORD, 'not-the-password', 'argon2']) {
+      for (const secret of [
+        ...secretsSeen,
+        ...hashes,
+        PASSWORD,
+        'a-new-password-1',
+        'not-the-password',
+        'argon2',
+      ]) {
         expect(d.body).not.toContain(secret);
       }
       expect(d.body).not.toMatch(/passwordHash|refreshHash|accessToken|refreshToken/);
@@ -204,6 +239,7 @@ describe('session events and the webhook (e2e)', () => {
         'session.ended',
         'session.expired',
         'session.reuse_detected',
+        'user.password_changed',
         'login.failed',
       ]),
     );

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { badRequest, conflict, notFound } from '../common/api.exception';
-import { type AuthUser, SESSION_SETTINGS, type SessionSettings, SessionStore } from '../sessions';
+import {
+  type AuthUser,
+  SESSION_SETTINGS,
+  SessionEvents,
+  type SessionSettings,
+  SessionStore,
+} from '../sessions';
 import type { AdminUserView } from '../users/user.view';
 import { UsersService } from '../users/users.service';
 
@@ -15,6 +21,7 @@ export class AdminUsersService {
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionStore,
+    private readonly events: SessionEvents,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
@@ -30,7 +37,14 @@ export class AdminUsersService {
     }
     const userId = await this.users.setPassword(username, newPassword);
     if (!userId) throw notFound(`No user named "${username}"`);
-    return { ended: await this.sessions.endAllOfUser(userId, 'password_changed') };
+    const ended = await this.sessions.endAllOfUser(userId, 'password_changed');
+    this.events.emit('user.password_changed', {
+      userId: String(userId),
+      username,
+      by: 'admin',
+      sessionId: null,
+    });
+    return { ended };
   }
 
   /**

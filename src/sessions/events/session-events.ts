@@ -49,8 +49,6 @@ export interface SessionEventPayloads {
     /** `self`: POST /auth/password (sessionId is the one kept); `admin`: a reset. */
     by: 'self' | 'admin';
     sessionId: string | null;
-    /** Sessions of the user that the change ended. */
-    endedSessions: number;
   };
   /** A password check failed (login, reauth or password change); never says which part was wrong. */
   'login.failed': {
