@@ -18,6 +18,7 @@ import { SessionDataInterceptor } from './interceptors/session-data.interceptor'
 import { Session, SessionSchema } from './schemas/session.schema';
 import { OwnSessionsService } from './own-sessions.service';
 import { SessionCache } from './session-cache';
+import { SessionChangeWatcher } from './session-change.watcher';
 import { SessionCheckService } from './session-check.service';
 import {
   resolveSessionOptions,
@@ -141,6 +142,7 @@ export class SessionModule {
         OwnSessionsService,
         TokenService,
         SessionCache,
+        SessionChangeWatcher,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
@@ -162,6 +164,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        SessionCache,
+        SessionChangeWatcher,
         SessionGuard,
         RolesGuard,
         GroupsGuard,

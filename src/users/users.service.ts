@@ -26,6 +26,11 @@ export class UsersService implements OnApplicationBootstrap {
     @Inject(USERS_OPTIONS) private readonly settings: UsersOptions,
   ) {}
 
+  /** The collection's name, for the change stream that follows it (SessionChangeWatcher). */
+  get collectionName(): string {
+    return this.users.collection.collectionName;
+  }
+
   /** Creates the `initialAdmin` of the options unless a user of that name exists. */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.settings.initialAdmin) return;
