@@ -7,6 +7,10 @@ const ADMIN = { username: 'root', password: 'a-long-admin-password-for-tests' };
 const WATCHING = 'revocation by any instance reaches this cache at once';
 const FALLBACK = 'reaches this one within the cache lifetime';
 
+/** Two service processes starting on shared, busy cores. */
+const START_TIMEOUT_MS = 120_000;
+const TEST_TIMEOUT_MS = 60_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startPair(db: TestDatabase, cacheTtlMs: number): Promise<AppProcess[]> {
@@ -53,29 +57,36 @@ describe('revocation across two service processes (e2e)', () => {
       db = await startTestDatabase({ replicaSet: 'rs0' });
       // A day: nothing in this test waits for a cache entry to age out.
       apps = await startPair(db, 24 * 3600 * 1000);
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await stopAll(apps);
       await db?.stop();
     });
 
-    it('says at start-up that it watches, and B refuses a session signed out on A', async () => {
-      const [a, b] = apps;
-      for (const app of apps) await app.waitForLine((l) => l.includes(WATCHING));
-      const token = await signIn(a);
-      expect((await list(b, token)).status).toBe(200); // B has it cached now
-      await request(a.url).post('/auth/logout').set('Authorization', `Bearer ${token}`).expect(204);
-      // Polled, with a bound far under the day-long cache lifetime: B refuses because the
-      // change reached it, not because its cache entry aged out.
-      const deadline = Date.now() + 10_000;
-      let res = await list(b, token);
-      while (res.status === 200 && Date.now() < deadline) {
-        await sleep(20);
-        res = await list(b, token);
-      }
-      expect(res.status).toBe(401);
-      expect(res.body.code).toBe('SESSION_ENDED');
-    });
+    it(
+      'says at start-up that it watches, and B refuses a session signed out on A',
+      async () => {
+        const [a, b] = apps;
+        for (const app of apps) await app.waitForLine((l) => l.includes(WATCHING));
+        const token = await signIn(a);
+        expect((await list(b, token)).status).toBe(200); // B has it cached now
+        await request(a.url)
+          .post('/auth/logout')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(204);
+        // Polled, with a bound far under the day-long cache lifetime: B refuses because the
+        // change reached it, not because its cache entry aged out.
+        const deadline = Date.now() + 10_000;
+        let res = await list(b, token);
+        while (res.status === 200 && Date.now() < deadline) {
+          await sleep(20);
+          res = await list(b, token);
+        }
+        expect(res.status).toBe(401);
+        expect(res.body.code).toBe('SESSION_ENDED');
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 
   describe('on a standalone server (no change streams)', () => {
@@ -86,32 +97,39 @@ describe('revocation across two service processes (e2e)', () => {
     beforeAll(async () => {
       db = await startTestDatabase();
       apps = await startPair(db, TTL_MS);
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await stopAll(apps);
       await db?.stop();
     });
 
-    it('says once that it falls back, and B honours a signed-out session until its cache entry ages out', async () => {
-      if (process.env.MONGODB_URI) return; // the configured server decides
-      const [a, b] = apps;
-      for (const app of apps) {
-        await app.waitForLine((l) => l.includes(FALLBACK));
-        expect(app.lines.filter((l) => l.includes(FALLBACK))).toHaveLength(1);
-      }
-      const token = await signIn(a);
-      expect((await list(b, token)).status).toBe(200);
-      await request(a.url).post('/auth/logout').set('Authorization', `Bearer ${token}`).expect(204);
-      expect((await list(a, token)).status).toBe(401);
-      expect((await list(b, token)).status).toBe(200);
-      const deadline = Date.now() + TTL_MS + 20_000;
-      let res = await list(b, token);
-      while (res.status === 200 && Date.now() < deadline) {
-        await sleep(100);
-        res = await list(b, token);
-      }
-      expect(res.status).toBe(401);
-      expect(res.body.code).toBe('SESSION_ENDED');
-    });
+    it(
+      'says once that it falls back, and B honours a signed-out session until its cache entry ages out',
+      async () => {
+        if (process.env.MONGODB_URI) return; // the configured server decides
+        const [a, b] = apps;
+        for (const app of apps) {
+          await app.waitForLine((l) => l.includes(FALLBACK));
+          expect(app.lines.filter((l) => l.includes(FALLBACK))).toHaveLength(1);
+        }
+        const token = await signIn(a);
+        expect((await list(b, token)).status).toBe(200);
+        await request(a.url)
+          .post('/auth/logout')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(204);
+        expect((await list(a, token)).status).toBe(401);
+        expect((await list(b, token)).status).toBe(200);
+        const deadline = Date.now() + TTL_MS + 20_000;
+        let res = await list(b, token);
+        while (res.status === 200 && Date.now() < deadline) {
+          await sleep(100);
+          res = await list(b, token);
+        }
+        expect(res.status).toBe(401);
+        expect(res.body.code).toBe('SESSION_ENDED');
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 });
