@@ -32,8 +32,10 @@ import {
 import { SessionsController } from './sessions.controller';
 import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
+import { SessionSignIn } from './sign-in.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { TokenTransport } from './transport/token-transport.service';
 import { InitialAdmin } from './initial-admin';
 
 /**
@@ -142,6 +144,8 @@ export class SessionModule {
         OwnSessionsService,
         InitialAdmin,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionCache,
         SessionChangeWatcher,
         SessionGuard,
@@ -167,6 +171,8 @@ export class SessionModule {
         TokenService,
         SessionCache,
         SessionChangeWatcher,
+        TokenTransport,
+        SessionSignIn,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
