@@ -44,7 +44,7 @@ export function sessionOptionsFromConfig(
     maxSessionsPerUser: session.maxPerUser,
     retentionSeconds: session.retentionSeconds,
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
-    cache: { ttlMs: session.cacheTtlMs },
+    cache: { ttlMs: session.cacheTtlMs, watch: session.cacheWatch },
     loginRateLimit: {
       limit: auth.loginRateLimit,
       ipLimit: auth.loginIpRateLimit,
