@@ -11,6 +11,7 @@ import {
   validateEnv,
 } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AccountModule } from './account/account.module';
 import { AdminModule } from './admin/admin.module';
 import { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
@@ -47,7 +48,7 @@ export function sessionOptionsFromConfig(
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
     // The app's only @RequireRecentAuth() routes are the admin's user changes.
     recentAuthMaxAgeSeconds: auth.adminReauthMaxAgeSeconds,
-    cache: { ttlMs: session.cacheTtlMs },
+    cache: { ttlMs: session.cacheTtlMs, watch: session.cacheWatch },
     loginRateLimit: {
       limit: auth.loginRateLimit,
       ipLimit: auth.loginIpRateLimit,
@@ -84,6 +85,7 @@ export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock]
       useFactory: sessionOptionsFromConfig,
     }),
     AdminModule,
+    AccountModule,
     OperationsModule,
     HealthModule,
     SweepModule,

@@ -98,6 +98,9 @@ export class SessionCheckService {
     ip?: string | null,
   ): Promise<AuthContext | null> {
     const staleBefore = new Date(now.getTime() - this.staleMs());
+    // Taken before the write: a change published while the touch is in flight may be newer
+    // than what the touch saw, so the touched context is then answered but not cached.
+    const mark = this.cache.changeMark;
     if (!(await this.store.touch(context.session.id, now, staleBefore, ip))) return null;
     const touched: AuthContext = {
       user: context.user,
@@ -107,7 +110,7 @@ export class SessionCheckService {
         lastSeenIp: ip || context.session.lastSeenIp,
       },
     };
-    this.cache.set(context.session.id, touched);
+    this.cache.setUnlessChanged(context.session.id, touched, mark);
     return touched;
   }
 }

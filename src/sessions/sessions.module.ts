@@ -20,6 +20,7 @@ import { Session, SessionSchema } from './schemas/session.schema';
 import { OwnSessionsService } from './own-sessions.service';
 import { SessionEvents } from './events/session-events';
 import { SessionCache } from './session-cache';
+import { SessionChangeWatcher } from './session-change.watcher';
 import { SessionCheckService } from './session-check.service';
 import {
   resolveSessionOptions,
@@ -149,6 +150,7 @@ export class SessionModule {
         TokenTransport,
         SessionSignIn,
         SessionCache,
+        SessionChangeWatcher,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
@@ -172,6 +174,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        SessionCache,
+        SessionChangeWatcher,
         TokenTransport,
         SessionSignIn,
         SessionGuard,
