@@ -1,2 +1,2 @@
 export * from './configuration';
-export { validateEnv, EnvironmentVariables } from './env.validation';
+export { validateEnv, EnvironmentVariables, type HttpPlatform } from './env.validation';

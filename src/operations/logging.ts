@@ -39,11 +39,20 @@ function serializeRequest(req: Record<string, unknown>): unknown {
   return redactSecrets({ ...rest, url: redactUrl(req.url as string | undefined) });
 }
 
-/** The incoming `x-request-id` when it is safe to log, else a fresh UUID; echoed on the response. */
-export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+/** The incoming `x-request-id` when it is safe to log, else a fresh UUID. */
+export function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
-  const id =
-    typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * The request's id, echoed on the response. On Fastify the adapter already chose it
+ * (`genReqId`, platform/http-platform.ts) and left it on the raw request: that one is kept, so
+ * the log line, the header and a 5xx body all quote the same id.
+ */
+export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const preset = (req as IncomingMessage & { id?: unknown }).id;
+  const id = typeof preset === 'string' ? preset : requestIdOf(req);
   res.setHeader(REQUEST_ID_HEADER, id);
   return id;
 }
