@@ -1,2 +1,3 @@
 export * from './configuration';
 export { validateEnv, EnvironmentVariables, type HttpPlatform } from './env.validation';
+export * from './secrets';
