@@ -46,7 +46,9 @@ export class HealthController {
   })
   @ApiOkResponse({ type: HealthUpDto })
   @ApiServiceUnavailableResponse({ type: HealthDownDto })
-  async check(@Res({ passthrough: true }) res: StatusSettable): Promise<HealthUpDto | HealthDownDto> {
+  async check(
+    @Res({ passthrough: true }) res: StatusSettable,
+  ): Promise<HealthUpDto | HealthDownDto> {
     try {
       await this.health.check([() => this.db.check('db')]);
       return { status: 'ok', db: 'up' };
