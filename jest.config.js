@@ -29,6 +29,7 @@ const BOTH_PLATFORMS = [
   'platform',
   'operations',
   'health',
+  'lifecycle',
   'hardening/bad-input',
   'hardening/regressions',
 ];

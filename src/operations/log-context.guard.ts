@@ -22,10 +22,10 @@ export class LogContextGuard implements CanActivate {
       .getRequest<{ auth?: unknown; raw?: { auth?: unknown } }>();
     const props = authProps(request as never);
     if (!props.userId) return true;
-    this.logger.assign(props);
     // pino-http writes the request's line from the Node request; on Fastify the guards saw
     // Fastify's wrapper around it, so the ids are passed down for that line to name them.
     if (request.raw && request.raw !== request) request.raw.auth = request.auth;
+    this.logger.assign(props);
     return true;
   }
 }

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
@@ -100,5 +101,8 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
   const pinoHttp: Params['pinoHttp'] = destination ? [options, destination] : options;
-  return config.logLevel === 'silent' ? { pinoHttp, forRoutes: [] } : { pinoHttp };
+  if (config.logLevel === 'silent') return { pinoHttp, forRoutes: [] };
+  // nestjs-pino's default route pattern (`{/*splat}`) is not matched by Fastify's middleware
+  // layer (middie): no request would be logged there. The pattern every route matches on both.
+  return { pinoHttp, forRoutes: [{ path: '*path', method: RequestMethod.ALL }] };
 }

@@ -6,6 +6,7 @@ import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../../config';
 import { toErrorBody } from '../common/all-exceptions.filter';
 import { jsonBodyReviver } from '../common/json-body';
+import { GracefulShutdown } from '../operations/graceful-shutdown';
 import { REQUEST_ID_HEADER, requestIdOf } from '../operations/logging';
 import { fastifyJsonParser, JSON_MEDIA_TYPES, registerRequestDecompression } from './fastify-body';
 
@@ -105,6 +106,14 @@ export function configurePlatform(app: INestApplication, config: AppConfig): voi
   instance.addHook('onRequest', (request, reply, done) => {
     reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // While draining (graceful-shutdown.ts), every response, those of requests already in
+  // flight included, tells keep-alive clients to let go of the connection, as Node's server
+  // does under Express once it is closing.
+  const shutdown = app.get(GracefulShutdown);
+  instance.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.isDraining) void reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 
