@@ -30,6 +30,8 @@ const BOTH_PLATFORMS = [
   'operations',
   'health',
   'lifecycle',
+  'cookie-transport',
+  'sso-strategy',
   'hardening/bad-input',
   'hardening/regressions',
 ];

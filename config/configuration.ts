@@ -85,6 +85,9 @@ export const authConfig = registerAs('auth', () => {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
+    tokenTransport: e.TOKEN_TRANSPORT,
+    /** Cookies are Secure (HTTPS only, `__Host-` names) in production; plain HTTP elsewhere. */
+    secureCookies: e.NODE_ENV === 'production',
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,

@@ -180,6 +180,10 @@ export class EnvironmentVariables {
   @Max(10000)
   PASSWORD_HASH_QUEUE = 8;
 
+  /** Where tokens travel: headers and JSON bodies, HttpOnly cookies with CSRF, or both. */
+  @IsIn(['header', 'cookie', 'both'])
+  TOKEN_TRANSPORT: 'header' | 'cookie' | 'both' = 'header';
+
   @IsOptional()
   @IsString()
   CORS_ORIGINS = '';

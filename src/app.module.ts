@@ -56,6 +56,7 @@ export function sessionOptionsFromConfig(
       concurrency: auth.passwordHash.concurrency,
       queue: auth.passwordHash.queue,
     },
+    transport: { tokens: auth.tokenTransport, cookies: { secure: auth.secureCookies } },
     initialAdmin:
       auth.adminUsername && auth.adminPassword
         ? { username: auth.adminUsername, password: auth.adminPassword }

@@ -1,5 +1,5 @@
 import { type INestApplication, Logger } from '@nestjs/common';
-import { appConfig, AppConfig } from '../config';
+import { appConfig, AppConfig, authConfig, AuthConfig } from '../config';
 import { setupOpenApi } from './operations/openapi';
 import { configurePlatform } from './platform/http-platform';
 
@@ -31,11 +31,15 @@ export function configureApp(app: INestApplication): void {
   });
 
   // CORS only for the configured origins; with none, no CORS headers at all (same-origin only).
+  // With cookie transport, a listed origin of the same site (app.example.com calling
+  // api.example.com) sends the cookies (credentials) and the CSRF header.
+  const cookies = app.get<AuthConfig>(authConfig.KEY).tokenTransport !== 'header';
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,
+      credentials: cookies,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-CSRF-Token'],
       exposedHeaders: ['X-Request-Id'],
       maxAge: 600,
     });

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import { REQUEST_ID_HEADER, requestIdFor } from '../operations/logging';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { ApiException, RateLimitedException } from './api.exception';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorBody, ErrorCode } from './error-codes';

@@ -31,8 +31,10 @@ import {
 import { SessionsController } from './sessions.controller';
 import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
+import { SessionSignIn } from './sign-in.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { TokenTransport } from './transport/token-transport.service';
 import { InitialAdmin } from './initial-admin';
 
 /**
@@ -141,6 +143,8 @@ export class SessionModule {
         OwnSessionsService,
         InitialAdmin,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionCache,
         SessionGuard,
         RolesGuard,
@@ -163,6 +167,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionGuard,
         RolesGuard,
         GroupsGuard,

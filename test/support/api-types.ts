@@ -338,6 +338,7 @@ export interface components {
       | 'RATE_LIMITED'
       | 'SERVICE_UNAVAILABLE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'CSRF_FAILED'
       | 'INTERNAL_ERROR';
     ErrorResponseDto: {
       /** @example 401 */
@@ -418,11 +419,7 @@ export interface components {
       /** @description True only on the session that made the request */
       current: boolean;
     };
-    TokenResponse: {
-      /** @description JWT to send as `Authorization: Bearer …` */
-      accessToken: string;
-      /** @description Opaque; single use (rotated by POST /auth/refresh) */
-      refreshToken: string;
+    TokenAnswerDto: {
       /** @example Bearer */
       tokenType: string;
       /**
@@ -431,9 +428,16 @@ export interface components {
        */
       expiresIn: number;
       session: components['schemas']['SessionView'];
+      /** @description JWT to send as `Authorization: Bearer …` */
+      accessToken?: string;
+      /** @description Opaque; single use (rotated by POST /auth/refresh) */
+      refreshToken?: string;
+      /** @description With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie */
+      csrfToken?: string;
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required with TOKEN_TRANSPORT=header; in the cookie modes an empty body uses the refresh cookie */
+      refreshToken?: string;
     };
     ReauthDto: {
       /** @example correct horse battery staple */
@@ -668,7 +672,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -789,7 +793,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -886,7 +890,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -922,7 +926,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `GROUP_FORBIDDEN` */
+      /** @description Forbidden: `GROUP_FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -932,7 +936,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'GROUP_FORBIDDEN';
+            code?: 'GROUP_FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -1020,6 +1024,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1175,6 +1193,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1385,6 +1417,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
       413: {
         headers: {
@@ -1479,6 +1525,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1664,6 +1724,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Not Found: `NOT_FOUND` */
       404: {
         headers: {
@@ -1757,6 +1831,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1965,7 +2053,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1975,7 +2063,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2103,7 +2191,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2113,7 +2201,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2206,7 +2294,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2216,7 +2304,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2281,7 +2369,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2291,7 +2379,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2374,7 +2462,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2384,7 +2472,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
