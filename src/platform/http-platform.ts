@@ -110,11 +110,14 @@ export function configurePlatform(app: INestApplication, config: AppConfig): voi
   // While draining (graceful-shutdown.ts), every response, those of requests already in
   // flight included, tells keep-alive clients to let go of the connection, as Node's server
   // does under Express once it is closing.
-  const shutdown = app.get(GracefulShutdown);
-  instance.addHook('onSend', (_request, reply, payload, done) => {
-    if (shutdown.isDraining) void reply.header('connection', 'close');
-    done(null, payload);
-  });
+  // (A test host module built without OperationsModule has no drain to announce.)
+  const shutdown = optional(() => app.get(GracefulShutdown));
+  if (shutdown) {
+    instance.addHook('onSend', (_request, reply, payload, done) => {
+      if (shutdown.isDraining) void reply.header('connection', 'close');
+      done(null, payload);
+    });
+  }
 }
 
 /** What `@Res()` injects on either platform: Express's response, or Fastify's reply. */
@@ -129,4 +132,13 @@ export function takeRawResponse(res: HttpResponse): ServerResponse {
   if (res instanceof ServerResponse) return res;
   res.hijack();
   return res.raw;
+}
+
+/** A provider the app may not have (`app.get` throws for a missing one). */
+function optional<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }
