@@ -110,6 +110,8 @@ export const sessionConfig = registerAs('session', () => {
     maxPerUser: e.SESSION_MAX_PER_USER,
     retentionSeconds: e.SESSION_RETENTION_SECONDS,
     cacheTtlMs: e.SESSION_CACHE_TTL_MS,
+    cacheWatch:
+      e.SESSION_CACHE_WATCH === 'auto' ? ('auto' as const) : e.SESSION_CACHE_WATCH === 'true',
     /** lastSeenAt is written at most this often per session, to keep reads off the write path. */
     lastSeenWriteIntervalSeconds: 60,
   };

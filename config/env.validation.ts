@@ -106,6 +106,13 @@ export class EnvironmentVariables {
   @Min(0)
   SESSION_CACHE_TTL_MS = 5000;
 
+  /**
+   * Follow session and user changes through change streams so that revocation by any
+   * instance empties this one's cache at once: `auto` where the database supports them.
+   */
+  @IsIn(['auto', 'true', 'false'])
+  SESSION_CACHE_WATCH: 'auto' | 'true' | 'false' = 'auto';
+
   @IsString()
   SWEEP_CRON = '0 * * * * *';
 

@@ -7,6 +7,7 @@ export {
   SESSION_SETTINGS,
 } from './session-module.options';
 export type {
+  CacheWatchMode,
   SessionHooks,
   SessionModuleAsyncOptions,
   SessionModuleOptions,
@@ -28,6 +29,8 @@ export { SessionStore, REVIVABLE_END_REASONS } from './session.store';
 export type { NewSession, OverdueSession, SessionLean } from './session.store';
 export { toSessionContext, sessionRecordOf } from './session-context';
 export { SessionCache } from './session-cache';
+export { SessionChangeWatcher } from './session-change.watcher';
+export type { WatchState } from './session-change.watcher';
 export { TokenService } from './token.service';
 export { TokenTransport } from './transport/token-transport.service';
 export type { Credential, TokenAnswer } from './transport/token-transport.service';

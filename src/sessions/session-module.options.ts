@@ -27,6 +27,9 @@ export interface SessionHooks {
   onUpsertSessionError?: WaterfallHook<unknown, UpsertSessionErrorContext>[];
 }
 
+/** Whether the session cache follows database changes (see `SessionModuleOptions.cache.watch`). */
+export type CacheWatchMode = 'auto' | boolean;
+
 /** Where login, refresh and reauth put the tokens, and where the guard looks for them. */
 export type TokenTransportMode = 'header' | 'cookie' | 'both';
 
@@ -91,8 +94,14 @@ export interface SessionModuleOptions {
    * The in-process cache of live sessions that spares the per-request database read. `ttlMs`
    * bounds how long another instance may still honour a session ended elsewhere (0 turns the
    * cache off); `maxEntries` bounds its memory. Defaults: 5000 ms, 100000 entries.
+   *
+   * `watch`: follow the sessions and users collections through change streams, so that a
+   * session ended, expired or changed by any instance (or a user changed or removed) leaves
+   * this instance's cache at once instead of after `ttlMs`. `'auto'` (default) watches when the
+   * database supports change streams (a replica set or sharded cluster) and otherwise logs
+   * once and relies on `ttlMs`; `true` refuses to start without them; `false` never watches.
    */
-  cache?: { ttlMs?: number; maxEntries?: number };
+  cache?: { ttlMs?: number; maxEntries?: number; watch?: CacheWatchMode };
   /** Login and reauth attempts allowed per client IP and username per window. Defaults: 10 per 60 s. */
   loginRateLimit?: {
     /** Attempts per window per client IP and username. Default 10. */
@@ -169,7 +178,7 @@ export interface SessionSettings {
   maxSessionsPerUser: number;
   retentionSeconds: number;
   lastSeenWriteIntervalSeconds: number;
-  cache: { ttlMs: number; maxEntries: number };
+  cache: { ttlMs: number; maxEntries: number; watch: CacheWatchMode };
   loginRateLimit: { limit: number; ipLimit: number; windowSeconds: number };
   passwordHashing: {
     memoryCostKib: number;
@@ -204,6 +213,7 @@ export const SESSION_DEFAULTS = {
   lastSeenWriteIntervalSeconds: 60,
   cacheTtlMs: 5000,
   cacheMaxEntries: 100_000,
+  cacheWatch: 'auto' as CacheWatchMode,
   loginRateLimit: 10,
   loginIpRateLimit: 50,
   loginRateWindowSeconds: 60,
@@ -312,6 +322,10 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
       problems.push(`hooks.${name} must be a list of functions`);
     }
   }
+  const watch = options.cache?.watch;
+  if (watch !== undefined && watch !== 'auto' && typeof watch !== 'boolean') {
+    problems.push(`cache.watch must be 'auto', true or false (got ${JSON.stringify(watch)})`);
+  }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     problems.push('clock must be a Clock (now() and nowMs())');
   }
@@ -354,6 +368,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
     cache: {
       ttlMs: int('cache.ttlMs', options.cache?.ttlMs, d.cacheTtlMs, 0),
       maxEntries: int('cache.maxEntries', options.cache?.maxEntries, d.cacheMaxEntries, 1),
+      watch: options.cache?.watch ?? d.cacheWatch,
     },
     loginRateLimit: {
       limit: int('loginRateLimit.limit', options.loginRateLimit?.limit, d.loginRateLimit, 1),

@@ -18,6 +18,7 @@ import { SessionDataInterceptor } from './interceptors/session-data.interceptor'
 import { Session, SessionSchema } from './schemas/session.schema';
 import { OwnSessionsService } from './own-sessions.service';
 import { SessionCache } from './session-cache';
+import { SessionChangeWatcher } from './session-change.watcher';
 import { SessionCheckService } from './session-check.service';
 import {
   resolveSessionOptions,
@@ -146,6 +147,7 @@ export class SessionModule {
         TokenTransport,
         SessionSignIn,
         SessionCache,
+        SessionChangeWatcher,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
@@ -167,6 +169,8 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        SessionCache,
+        SessionChangeWatcher,
         TokenTransport,
         SessionSignIn,
         SessionGuard,
