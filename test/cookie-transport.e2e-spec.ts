@@ -199,6 +199,28 @@ describe('cookie transport with CSRF (e2e)', () => {
     expect(await byId(sessionId)).toMatchObject({ state: 'ended', endReason: 'refresh_reuse' });
   });
 
+  it('two tabs refreshing with the same cookie at once get the very same cookies (no fork)', async () => {
+    const { res, sessionId } = await browserLogin(t, 'alice', 'alice-password-1');
+    const refresh = setCookies(res).refresh_token.value;
+    t.clock.advance(1000);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.http().post('/auth/refresh').set('Cookie', `refresh_token=${refresh}`),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const pairs = new Set(
+      answers.map((a) => {
+        const c = setCookies(a);
+        return `${c.access_token.value} ${c.refresh_token.value} ${c.csrf_token.value}`;
+      }),
+    );
+    expect(pairs.size).toBe(1);
+    const [access] = [...pairs][0].split(' ');
+    const current = await t.http().get('/sessions/current').set('Cookie', `access_token=${access}`);
+    expect(current.body).toMatchObject({ id: sessionId, state: 'active' });
+  });
+
   it('POST /auth/refresh without body or cookie is 401 REFRESH_TOKEN_INVALID; a body token wins over the cookie', async () => {
     const none = await t.http().post('/auth/refresh');
     expect([none.status, none.body.code]).toEqual([401, 'REFRESH_TOKEN_INVALID']);
