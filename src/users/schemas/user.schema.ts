@@ -24,7 +24,10 @@ export class User {
   @Prop({ type: [String], default: [] })
   groups: string[];
 
-  /** Set by an admin (PATCH /admin/users/:username): the user cannot sign in while it is. */
+  /**
+   * Set by an admin (PATCH /admin/users/:username): the user cannot sign in, their sessions are
+   * refused by the guard and cannot refresh (issue 11 finding 5), until it is cleared.
+   */
   @Prop({ type: Date, default: null })
   disabledAt: Date | null;
 
