@@ -81,6 +81,7 @@ export const authConfig = registerAs('auth', () => {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
+    badTokenIpRateLimit: e.BAD_TOKEN_IP_RATE_LIMIT,
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,
