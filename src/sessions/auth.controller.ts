@@ -17,7 +17,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/openapi';
 import type { Request } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
@@ -43,10 +43,12 @@ import {
 } from './session-module.options';
 import { IssueContext, SessionsService } from './sessions.service';
 import { TokenService } from './token.service';
+import { ModuleRoutesGuard } from './guards/module-routes.guard';
 
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
+@UseGuards(ModuleRoutesGuard)
 @Controller('auth')
 export class AuthController {
   constructor(

@@ -10,6 +10,7 @@ import {
   Put,
   Query,
   UseFilters,
+  UseGuards,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -19,7 +20,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/openapi';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
@@ -34,6 +35,7 @@ import type { AuthUser, SessionContext } from './session-context';
 import { assertSessionData, mergeSessionData, SessionDataObject } from './session-data';
 import { SessionView } from './session.view';
 import { OwnSessionsService } from './own-sessions.service';
+import { ModuleRoutesGuard } from './guards/module-routes.guard';
 
 const DATA_SCHEMA = {
   type: 'object',
@@ -47,6 +49,7 @@ const DATA_SCHEMA = {
 @ApiBearerAuth()
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
+@UseGuards(ModuleRoutesGuard)
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: OwnSessionsService) {}

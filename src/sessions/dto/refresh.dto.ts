@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/openapi';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 export class RefreshDto {

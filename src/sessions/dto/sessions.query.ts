@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/openapi';
 import { IsIn, IsMongoId, IsOptional } from 'class-validator';
 import { SESSION_STATES, SessionState } from '../schemas/session.schema';
 

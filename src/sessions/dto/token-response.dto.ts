@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/openapi';
 import { SessionView } from '../session.view';
 
 /** The answer of login, refresh and reauth. */
