@@ -63,7 +63,10 @@ export class SessionsController {
     @CurrentSession('id') sessionId: string,
     @Query() query: ListSessionsQuery,
   ): Promise<SessionView[]> {
-    return this.sessions.list(userId, query.state, sessionId);
+    return this.sessions.list(userId, query.state, sessionId, {
+      limit: query.limit,
+      before: query.before,
+    });
   }
 
   @Delete()

@@ -1051,6 +1051,10 @@ export interface operations {
     parameters: {
       query?: {
         state?: 'active' | 'expired' | 'ended' | 'all';
+        /** @description Sessions per page */
+        limit?: number;
+        /** @description The next page: the sessions created before the session with this id (the last id of the previous page). Any session id is a position; only your own sessions are listed. */
+        before?: string;
       };
       header?: never;
       path?: never;
