@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   HttpCode,
@@ -45,6 +46,8 @@ import { IssueContext, SessionsService } from './sessions.service';
 import { TokenService } from './token.service';
 import { ModuleRoutesGuard } from './guards/module-routes.guard';
 
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
@@ -59,6 +62,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('login')
   @UseGuards(LoginThrottlerGuard, LoginGuard)
   @ApiOperation({
@@ -82,6 +86,7 @@ export class AuthController {
   }
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -103,6 +108,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('reauth')
   @HttpCode(HttpStatus.OK)
   @UseGuards(LoginThrottlerGuard)
@@ -124,6 +130,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowExpiredSession()

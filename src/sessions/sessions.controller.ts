@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   Delete,
@@ -47,6 +48,8 @@ const DATA_SCHEMA = {
 /** The caller's own sessions. Routes with fixed paths come before `:id`. */
 @ApiTags('sessions')
 @ApiBearerAuth()
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
 @UseGuards(ModuleRoutesGuard)
@@ -54,6 +57,7 @@ const DATA_SCHEMA = {
 export class SessionsController {
   constructor(private readonly sessions: OwnSessionsService) {}
 
+  @Header('Cache-Control', 'no-store')
   @Get()
   @ApiOperation({ summary: "List the caller's sessions, newest first" })
   @ApiOkResponse({ type: [SessionView] })
@@ -69,6 +73,7 @@ export class SessionsController {
     });
   }
 
+  @Header('Cache-Control', 'no-store')
   @Delete()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'End every other active session of the caller (scope=others)' })
@@ -82,6 +87,7 @@ export class SessionsController {
     return { ended: await this.sessions.endOthers(userId, sessionId) };
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get('current')
   @AllowExpiredSession()
   @ApiOperation({
@@ -97,6 +103,7 @@ export class SessionsController {
     return { ...view, valid: view.state === 'active', user };
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get('current/data')
   @ApiOperation({ summary: "The current session's data ({} when none)" })
   @ApiOkResponse({ schema: DATA_SCHEMA })
@@ -104,6 +111,7 @@ export class SessionsController {
     return data;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Patch('current/data')
   @ApiOperation({ summary: 'Merge into the data (JSON Merge Patch: a key set to null is removed)' })
   @ApiBody({ schema: DATA_SCHEMA })
@@ -117,6 +125,7 @@ export class SessionsController {
     return merged;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Put('current/data')
   @ApiOperation({ summary: 'Replace the data' })
   @ApiBody({ schema: DATA_SCHEMA })
@@ -128,6 +137,7 @@ export class SessionsController {
     return body;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
@@ -140,6 +150,7 @@ export class SessionsController {
     return this.sessions.viewOne(userId, params.id, session);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Patch(':id')
   @ApiOperation({ summary: 'Label one of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
@@ -153,6 +164,7 @@ export class SessionsController {
     return this.sessions.label(userId, params.id, body.label, sessionId);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one of the caller’s sessions (sign out another device)' })
