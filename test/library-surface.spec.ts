@@ -27,6 +27,10 @@ function packageOf(specifier: string): string {
 
 /** Every package imported by the files reachable from `entry`, with the files importing it. */
 function importsReachableFrom(entry: string): Map<string, Set<string>> {
+  return walk(entry).packages;
+}
+
+function walk(entry: string): { packages: Map<string, Set<string>>; files: string[] } {
   const packages = new Map<string, Set<string>>();
   const seen = new Set<string>();
   const visit = (file: string) => {
@@ -49,7 +53,7 @@ function importsReachableFrom(entry: string): Map<string, Set<string>> {
     }
   };
   visit(join(ROOT, entry));
-  return packages;
+  return { packages, files: [...seen].map((file) => relative(ROOT, file)) };
 }
 
 describe('the published library surface', () => {
@@ -62,6 +66,13 @@ describe('the published library surface', () => {
       .filter(([name]) => !allowed.has(name) && !allowed.has(`@types/${name}`))
       .map(([name, files]) => `${name} (imported by ${[...files].join(', ')})`);
     expect(strays).toEqual([]);
+  });
+
+  it.each(ENTRIES)('%s reaches only files the package ships (not the app’s config/)', (entry) => {
+    const outside = walk(entry).files.filter(
+      (file) => !/^(src|packages\/embedded-mongo\/src)\//.test(file) || file === 'src/main.ts',
+    );
+    expect(outside).toEqual([]);
   });
 
   it('loads the optional peers only where their absence is handled', () => {
