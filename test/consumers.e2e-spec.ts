@@ -146,7 +146,7 @@ describe.each([
       dependencies: Record<string, { version: string }>;
     };
     expect(core.dependencies['@nestjs/core'].version).toMatch(new RegExp(`^${nestMajor}\\.`));
-  });
+  }, 120_000);
 
   it('answers 401 TOKEN_MISSING in the contract shape without a token', async () => {
     const res = await request(url).get('/notes/mine').expect(401);
