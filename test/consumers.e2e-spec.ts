@@ -19,7 +19,7 @@ const ROOT = join(__dirname, '..');
 const run = promisify(execFile);
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund'];
 // Installing, compiling and booting a whole app on a loaded 2-core machine.
-const PREPARE_TIMEOUT_MS = 10 * 60_000;
+const PREPARE_TIMEOUT_MS = 15 * 60_000;
 
 async function sh(command: string, args: string[], cwd: string): Promise<string> {
   try {
