@@ -81,6 +81,9 @@ export const authConfig = registerAs('auth', () => {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
+    tokenTransport: e.TOKEN_TRANSPORT,
+    /** Cookies are Secure (HTTPS only, `__Host-` names) in production; plain HTTP elsewhere. */
+    secureCookies: e.NODE_ENV === 'production',
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,
@@ -103,6 +106,8 @@ export const sessionConfig = registerAs('session', () => {
     maxPerUser: e.SESSION_MAX_PER_USER,
     retentionSeconds: e.SESSION_RETENTION_SECONDS,
     cacheTtlMs: e.SESSION_CACHE_TTL_MS,
+    cacheWatch:
+      e.SESSION_CACHE_WATCH === 'auto' ? ('auto' as const) : e.SESSION_CACHE_WATCH === 'true',
     /** lastSeenAt is written at most this often per session, to keep reads off the write path. */
     lastSeenWriteIntervalSeconds: 60,
   };

@@ -105,6 +105,13 @@ export class EnvironmentVariables {
   @Min(0)
   SESSION_CACHE_TTL_MS = 5000;
 
+  /**
+   * Follow session and user changes through change streams so that revocation by any
+   * instance empties this one's cache at once: `auto` where the database supports them.
+   */
+  @IsIn(['auto', 'true', 'false'])
+  SESSION_CACHE_WATCH: 'auto' | 'true' | 'false' = 'auto';
+
   @IsString()
   SWEEP_CRON = '0 * * * * *';
 
@@ -178,6 +185,10 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(10000)
   PASSWORD_HASH_QUEUE = 8;
+
+  /** Where tokens travel: headers and JSON bodies, HttpOnly cookies with CSRF, or both. */
+  @IsIn(['header', 'cookie', 'both'])
+  TOKEN_TRANSPORT: 'header' | 'cookie' | 'both' = 'header';
 
   @IsOptional()
   @IsString()

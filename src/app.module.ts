@@ -43,7 +43,7 @@ export function sessionOptionsFromConfig(
     maxSessionsPerUser: session.maxPerUser,
     retentionSeconds: session.retentionSeconds,
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
-    cache: { ttlMs: session.cacheTtlMs },
+    cache: { ttlMs: session.cacheTtlMs, watch: session.cacheWatch },
     loginRateLimit: {
       limit: auth.loginRateLimit,
       ipLimit: auth.loginIpRateLimit,
@@ -56,6 +56,7 @@ export function sessionOptionsFromConfig(
       concurrency: auth.passwordHash.concurrency,
       queue: auth.passwordHash.queue,
     },
+    transport: { tokens: auth.tokenTransport, cookies: { secure: auth.secureCookies } },
     initialAdmin:
       auth.adminUsername && auth.adminPassword
         ? { username: auth.adminUsername, password: auth.adminPassword }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { appConfig, AppConfig } from '../config';
+import { appConfig, AppConfig, authConfig, AuthConfig } from '../config';
 import { jsonBodyReviver } from './common/json-body';
 import { setupOpenApi } from './operations/openapi';
 
@@ -32,11 +32,15 @@ export function configureApp(app: NestExpressApplication): void {
   );
 
   // CORS only for the configured origins; with none, no CORS headers at all (same-origin only).
+  // With cookie transport, a listed origin of the same site (app.example.com calling
+  // api.example.com) sends the cookies (credentials) and the CSRF header.
+  const cookies = app.get<AuthConfig>(authConfig.KEY).tokenTransport !== 'header';
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,
+      credentials: cookies,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-CSRF-Token'],
       exposedHeaders: ['X-Request-Id'],
       maxAge: 600,
     });

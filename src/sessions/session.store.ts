@@ -178,6 +178,11 @@ export class SessionStore {
       .cursor({ batchSize });
   }
 
+  /** The collection's name, for the change stream that follows it (SessionChangeWatcher). */
+  get collectionName(): string {
+    return this.model.collection.collectionName;
+  }
+
   // ------------------------------------------------------------------ login, refresh, reauth
 
   async create(fields: NewSession): Promise<SessionLean> {

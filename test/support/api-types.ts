@@ -338,6 +338,7 @@ export interface components {
       | 'RATE_LIMITED'
       | 'SERVICE_UNAVAILABLE'
       | 'PAYLOAD_TOO_LARGE'
+      | 'CSRF_FAILED'
       | 'INTERNAL_ERROR';
     ErrorResponseDto: {
       /** @example 401 */
@@ -418,11 +419,11 @@ export interface components {
       /** @description True only on the session that made the request */
       current: boolean;
     };
-    TokenResponse: {
+    TokenAnswerDto: {
       /** @description JWT to send as `Authorization: Bearer …` */
-      accessToken: string;
+      accessToken?: string;
       /** @description Opaque; single use (rotated by POST /auth/refresh) */
-      refreshToken: string;
+      refreshToken?: string;
       /** @example Bearer */
       tokenType: string;
       /**
@@ -431,9 +432,12 @@ export interface components {
        */
       expiresIn: number;
       session: components['schemas']['SessionView'];
+      /** @description With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie */
+      csrfToken?: string;
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required with TOKEN_TRANSPORT=header; in the cookie modes an empty body uses the refresh cookie */
+      refreshToken?: string;
     };
     ReauthDto: {
       /** @example correct horse battery staple */
@@ -668,7 +672,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -789,7 +793,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -886,7 +890,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['TokenResponse'];
+          'application/json': components['schemas']['TokenAnswerDto'];
         };
       };
       /** @description Bad Request: `VALIDATION_FAILED` */
@@ -922,7 +926,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `GROUP_FORBIDDEN` */
+      /** @description Forbidden: `GROUP_FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -932,7 +936,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'GROUP_FORBIDDEN';
+            code?: 'GROUP_FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -1020,6 +1024,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1179,6 +1197,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1389,6 +1421,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
       413: {
         headers: {
@@ -1483,6 +1529,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1668,6 +1728,20 @@ export interface operations {
           };
         };
       };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
+          };
+        };
+      };
       /** @description Not Found: `NOT_FOUND` */
       404: {
         headers: {
@@ -1761,6 +1835,20 @@ export interface operations {
             statusCode?: 401;
             /** @enum {string} */
             code?: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'SESSION_EXPIRED' | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };
@@ -1969,7 +2057,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1979,7 +2067,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2107,7 +2195,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2117,7 +2205,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2210,7 +2298,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2220,7 +2308,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2285,7 +2373,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2295,7 +2383,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
@@ -2378,7 +2466,7 @@ export interface operations {
           };
         };
       };
-      /** @description Forbidden: `FORBIDDEN` */
+      /** @description Forbidden: `FORBIDDEN`, `CSRF_FAILED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2388,7 +2476,7 @@ export interface operations {
             /** @enum {number} */
             statusCode?: 403;
             /** @enum {string} */
-            code?: 'FORBIDDEN';
+            code?: 'FORBIDDEN' | 'CSRF_FAILED';
           };
         };
       };
