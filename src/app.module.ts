@@ -10,6 +10,7 @@ import {
   validateEnv,
 } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AccountModule } from './account/account.module';
 import { AdminModule } from './admin/admin.module';
 import { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
@@ -78,6 +79,7 @@ export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock]
       useFactory: sessionOptionsFromConfig,
     }),
     AdminModule,
+    AccountModule,
     OperationsModule,
     HealthModule,
     SweepModule,
