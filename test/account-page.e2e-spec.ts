@@ -88,7 +88,7 @@ describe('GET /account, the devices page (e2e)', () => {
 
       // The tokens are out of the page's reach; only the CSRF token is readable.
       const visible = await page.evaluate<string>('document.cookie');
-      expect(visible).toMatch(/^csrf_token=[\w-]+\.[\w-]+$/);
+      expect(visible).toMatch(/^csrf_token=[\w-]{43}$/);
       const jar = await context.cookies(`${baseUrl}/sessions`);
       expect(jar.map((c) => c.name).sort()).toEqual(['access_token', 'csrf_token']);
 
@@ -104,15 +104,35 @@ describe('GET /account, the devices page (e2e)', () => {
       await expect(page.locator('#status').innerText()).resolves.toBe(
         'Only this device is signed in.',
       );
+
+      // The phone's next request is refused.
+      const refused = await t.http().get('/sessions/current').set('Cookie', phoneCookies);
+      expect([refused.status, refused.body.code]).toEqual([401, 'SESSION_ENDED']);
+      const stored = await t.connection.collection('sessions').findOne({ userAgent: PHONE_UA });
+      expect(stored).toMatchObject({ state: 'ended', endReason: 'logout' });
+
+      // Later: the access token has expired; the page refreshes once and carries on.
+      t.clock.advance(16 * 60_000);
+      const refreshes: number[] = [];
+      page.on('response', (r) => {
+        if (r.url().endsWith('/auth/refresh')) refreshes.push(r.status());
+      });
+      await page.reload({ waitUntil: 'load' });
+      await page
+        .locator('#devices:not([hidden]) #device-list li.current')
+        .waitFor({ timeout: 20000 });
+      expect(refreshes).toContain(200);
+
+      // Signing out of this device ends the session and clears the cookies.
+      await page.click('#signout-self');
+      await page.waitForSelector('#signin:not([hidden])', { timeout: 20000 });
+      await expect(page.locator('#status').innerText()).resolves.toBe('You are signed out.');
+      expect(await context.cookies(baseUrl)).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();
     }
 
-    const refused = await t.http().get('/sessions/current').set('Cookie', phoneCookies);
-    expect([refused.status, refused.body.code]).toEqual([401, 'SESSION_ENDED']);
-    const stored = await t.connection.collection('sessions').findOne({ userAgent: PHONE_UA });
-    expect(stored).toMatchObject({ state: 'ended', endReason: 'logout' });
     // Unpacking the browser takes about 6 s on a quiet machine, several times that under load.
   }, 120_000);
 

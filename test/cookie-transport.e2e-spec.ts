@@ -107,14 +107,15 @@ describe('cookie transport with CSRF (e2e)', () => {
   it('refuses a wrong, forged or empty X-CSRF-Token', async () => {
     const { agent, csrf } = await browserLogin(t, 'alice', 'alice-password-1');
     const target = await browserLogin(t, 'alice', 'alice-password-1');
-    const [nonce] = csrf.split('.');
     for (const header of [
       'x',
       '',
       csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A'),
-      `${nonce}.${'A'.repeat(43)}`,
+      'A'.repeat(43),
       csrf + csrf,
       `${csrf}, ${csrf}`,
+      csrf.toLowerCase() === csrf ? csrf.toUpperCase() : csrf.toLowerCase(),
+      'x'.repeat(8000),
     ]) {
       const res = await agent.delete(`/sessions/${target.sessionId}`).set('X-CSRF-Token', header);
       expect([res.status, res.body.code]).toEqual([403, 'CSRF_FAILED']);
@@ -178,8 +179,15 @@ describe('cookie transport with CSRF (e2e)', () => {
     expect(rotated.body.session.id).toBe(sessionId);
     expect(after.refresh_token.value).not.toBe(before.refresh_token.value);
     expect(after.access_token.value).not.toBe(before.access_token.value);
+    // One CSRF token per session: what a tab kept from the login still matches after a refresh.
+    expect(after.csrf_token.value).toBe(before.csrf_token.value);
     expect(rotated.body.csrfToken).toBe(after.csrf_token.value);
     await agent.get('/sessions/current').expect(200);
+    await agent
+      .patch(`/sessions/${sessionId}`)
+      .set('X-CSRF-Token', before.csrf_token.value)
+      .send({ label: 'still in step' })
+      .expect(200);
 
     // The rotated-away cookie, replayed after the grace window, revokes the session.
     t.clock.advance(60_000);
@@ -189,6 +197,28 @@ describe('cookie transport with CSRF (e2e)', () => {
       .set('Cookie', `refresh_token=${before.refresh_token.value}`);
     expect([replay.status, replay.body.code]).toEqual([401, 'REFRESH_TOKEN_REUSED']);
     expect(await byId(sessionId)).toMatchObject({ state: 'ended', endReason: 'refresh_reuse' });
+  });
+
+  it('two tabs refreshing with the same cookie at once get the very same cookies (no fork)', async () => {
+    const { res, sessionId } = await browserLogin(t, 'alice', 'alice-password-1');
+    const refresh = setCookies(res).refresh_token.value;
+    t.clock.advance(1000);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t.http().post('/auth/refresh').set('Cookie', `refresh_token=${refresh}`),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const pairs = new Set(
+      answers.map((a) => {
+        const c = setCookies(a);
+        return `${c.access_token.value} ${c.refresh_token.value} ${c.csrf_token.value}`;
+      }),
+    );
+    expect(pairs.size).toBe(1);
+    const [access] = [...pairs][0].split(' ');
+    const current = await t.http().get('/sessions/current').set('Cookie', `access_token=${access}`);
+    expect(current.body).toMatchObject({ id: sessionId, state: 'active' });
   });
 
   it('POST /auth/refresh without body or cookie is 401 REFRESH_TOKEN_INVALID; a body token wins over the cookie', async () => {
@@ -255,6 +285,33 @@ describe('cookie transport with CSRF (e2e)', () => {
       .set('Sec-Fetch-Site', 'same-origin')
       .send({ username: 'mallory', password: 'mallory-password' })
       .expect(201);
+  });
+
+  it('answers hostile Cookie headers with 401, never 500', async () => {
+    const { res } = await browserLogin(t, 'alice', 'alice-password-1');
+    const access = setCookies(res).access_token.value;
+    for (const cookie of [
+      'access_token=%E0%A4%A',
+      'access_token=',
+      'access_token',
+      `access_token="${access}`,
+      ';;;=;',
+      `access_token=${'x'.repeat(6000)}`,
+      'access_token=a; access_token=b',
+    ]) {
+      const r = await t.http().get('/sessions/current').set('Cookie', cookie);
+      expect({ cookie: cookie.slice(0, 40), status: r.status }).toEqual({
+        cookie: cookie.slice(0, 40),
+        status: 401,
+      });
+      expect(['TOKEN_MISSING', 'TOKEN_INVALID']).toContain(r.body.code);
+    }
+    // The first of two same-named cookies counts (RFC 6265 orders the more specific first).
+    await t
+      .http()
+      .get('/sessions/current')
+      .set('Cookie', `access_token=${access}; access_token=planted`)
+      .expect(200);
   });
 
   it('the bearer header wins over cookies and needs no CSRF token', async () => {

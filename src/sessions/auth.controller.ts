@@ -36,7 +36,7 @@ import { LoginThrottlerGuard } from './guards/login-throttler.guard';
 import { LoginGuard } from './guards/login.guard';
 import { badRequest, unauthorized } from '../common/api.exception';
 import { OwnSessionsService } from './own-sessions.service';
-import type { AuthenticatedRequest, AuthUser } from './session-context';
+import type { AuthenticatedRequest, AuthUser, SessionContext } from './session-context';
 import { SessionsService } from './sessions.service';
 import { SessionSignIn } from './sign-in.service';
 import type { HeaderWritable } from './transport/set-cookie';
@@ -155,10 +155,10 @@ export class AuthController {
   @ApiOperation({ summary: 'End the current session (endReason: logout)' })
   @ApiNoContentResponse()
   async logout(
-    @CurrentSession('id') sessionId: string,
+    @CurrentSession() session: SessionContext,
     @Res({ passthrough: true }) response: HeaderWritable,
   ): Promise<void> {
-    await this.own.logout(sessionId);
+    await this.own.logout(session.userId, session.id);
     this.transport.clear(response);
   }
 }

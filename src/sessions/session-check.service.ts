@@ -61,7 +61,7 @@ export class SessionCheckService {
 
   /** Reads the session (live or expired, never ended) and its user. */
   private async read(claims: AccessClaims, now: Date): Promise<AuthContext> {
-    const found = await this.store.findById(claims.sid);
+    const found = await this.store.findById(claims.sid, claims.sub);
     if (!found || String(found.userId) !== claims.sub) throw sessionGone();
     const { doc, eff } = await this.store.settle(found, now);
     if (eff.state === 'ended') throw notLive(eff, false);
@@ -92,7 +92,9 @@ export class SessionCheckService {
     // Taken before the write: a change published while the touch is in flight may be newer
     // than what the touch saw, so the touched context is then answered but not cached.
     const mark = this.cache.changeMark;
-    if (!(await this.store.touch(context.session.id, now, staleBefore))) return null;
+    if (!(await this.store.touch(context.session.id, context.user.id, now, staleBefore))) {
+      return null;
+    }
     const touched: AuthContext = {
       user: context.user,
       session: { ...context.session, lastSeenAt: now },

@@ -167,7 +167,9 @@
   });
 
   $('signout-self').addEventListener('click', async () => {
-    await api('POST', '/auth/logout');
+    const res = await api('POST', '/auth/logout');
+    // 401: the session was already over; either way nobody is signed in here any more.
+    if (!res.ok && res.status !== 401) return say(await problem(res), true);
     showSignIn('You are signed out.');
   });
 

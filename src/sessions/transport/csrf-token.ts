@@ -1,35 +1,34 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * CSRF tokens bound to one session: `<nonce>.<HMAC(key, sid "." nonce)>`, where the key is
- * derived from the access-token secret. The server keeps nothing per token, yet a token minted
- * for one session is worthless for any other (a planted cookie, another tab's account), and one
- * forged without the secret fails (OWASP's "signed double-submit cookie").
+ * CSRF tokens bound to one session: `HMAC-SHA256(K, sid)`, base64url, where K is derived from
+ * the access-token secret. The server keeps nothing per token, yet a token made for one session
+ * is worthless for any other (a planted cookie, another account's sign-in), and none can be made
+ * without the secret (OWASP's "signed double-submit cookie").
+ *
+ * One token per session, the same after every refresh: a tab or a front end that kept the
+ * token from an earlier answer stays in step with the cookie another tab's refresh rewrote.
+ * A fresh random part per answer would add nothing, as every token of a session would have to
+ * stay valid for that session anyway.
  */
-const NONCE_BYTES = 18;
-const TOKEN = /^([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-function keyFor(secret: string): Buffer {
+function mac(secret: string, sid: string): Buffer {
   // A key of its own, so a CSRF MAC can never be replayed as any other MAC made with the secret.
-  return createHmac('sha256', secret).update('nest-sessions/csrf/v1').digest();
+  const key = createHmac('sha256', secret).update('nest-sessions/csrf/v1').digest();
+  return createHmac('sha256', key).update(sid).digest();
 }
 
-function mac(secret: string, sid: string, nonce: string): Buffer {
-  return createHmac('sha256', keyFor(secret)).update(`${sid}.${nonce}`).digest();
-}
-
-/** A fresh token for session `sid`, signed with the first (signing) secret. */
+/** The CSRF token of session `sid`, signed with the first (signing) secret. */
 export function signCsrfToken(sid: string, secret: string): string {
-  const nonce = randomBytes(NONCE_BYTES).toString('base64url');
-  return `${nonce}.${mac(secret, sid, nonce).toString('base64url')}`;
+  return mac(secret, sid).toString('base64url');
 }
 
-/** Whether `token` was made for session `sid` with any of the secrets (rotation). */
+/** Whether `token` is session `sid`'s under any of the secrets (rotation). */
 export function verifyCsrfToken(token: string, sid: string, secrets: readonly string[]): boolean {
-  const parts = TOKEN.exec(token);
-  if (!parts) return false;
-  const given = Buffer.from(parts[2], 'base64url');
-  return secrets.some((secret) => timingSafeEqual(given, mac(secret, sid, parts[1])));
+  if (!TOKEN.test(token)) return false;
+  const given = Buffer.from(token, 'base64url');
+  return secrets.some((secret) => timingSafeEqual(given, mac(secret, sid)));
 }
 
 /** Constant-time equality of two strings of any length. */
