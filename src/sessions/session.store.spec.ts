@@ -206,9 +206,10 @@ describe('SessionStore', () => {
 
   it('lists a page without data, refresh token hash or refresh history', async () => {
     const created = await store.create(fields());
-    const asRead = (await store.readData(String(created._id)))?.data;
+    const id = String(created._id);
+    const asRead = (await store.readData(id, String(userId)))?.data;
     const big = { big: 'x'.repeat(1000) };
-    expect(await store.writeData(String(created._id), asRead, big)).toBe(true);
+    expect(await store.writeData(id, String(userId), asRead, big)).toBe(true);
     const [listed] = await store.listOwn(String(userId), 'all', t.clock.now(), { limit: 1 });
     expect(String(listed._id)).toBe(String(created._id));
     expect(listed).not.toHaveProperty('data');
