@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigType, registerAs } from '@nestjs/config';
+import bytes from 'bytes';
 import { env } from './env.validation';
 import { splitSecrets } from './secrets';
 
@@ -37,7 +38,10 @@ export const appConfig = registerAs('app', () => {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     corsOrigins: list(e.CORS_ORIGINS),
     bodyLimit: e.BODY_LIMIT,
+    /** BODY_LIMIT in bytes (validated to parse), for Fastify, which takes a number. */
+    bodyLimitBytes: bytes.parse(e.BODY_LIMIT)!,
     logLevel: e.LOG_LEVEL,
+    httpPlatform: e.HTTP_PLATFORM,
   };
 });
 

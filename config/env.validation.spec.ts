@@ -41,6 +41,15 @@ describe('validateEnv', () => {
     );
   });
 
+  it('takes HTTP_PLATFORM express or fastify only, and a BODY_LIMIT that is a size', () => {
+    expect(validateEnv({ HTTP_PLATFORM: 'fastify' }).HTTP_PLATFORM).toBe('fastify');
+    expect(() => validateEnv({ HTTP_PLATFORM: 'koa' })).toThrow(/HTTP_PLATFORM="koa"/);
+    expect(validateEnv({ BODY_LIMIT: '1mb' }).BODY_LIMIT).toBe('1mb');
+    for (const bad of ['lots', '0', '-5kb']) {
+      expect(() => validateEnv({ BODY_LIMIT: bad })).toThrow(/BODY_LIMIT/);
+    }
+  });
+
   it('accepts header, cookie or both as TOKEN_TRANSPORT, nothing else', () => {
     expect(validateEnv({ TOKEN_TRANSPORT: 'cookie' }).TOKEN_TRANSPORT).toBe('cookie');
     expect(validateEnv({ TOKEN_TRANSPORT: 'both' }).TOKEN_TRANSPORT).toBe('both');

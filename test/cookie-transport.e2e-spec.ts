@@ -497,3 +497,57 @@ describe('cookie transport with CORS_ORIGINS (e2e)', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('cookie transport in production (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      NODE_ENV: 'production',
+      TOKEN_TRANSPORT: 'cookie',
+      JWT_SECRET: 'Vq3r9-LpXz2m-Hc8wT4k-Nf6yB1s-Jd7gQ0e-Ru5aK9',
+      PASSWORD_HASH_MEMORY_KIB: '19456',
+      PASSWORD_HASH_TIME_COST: '2',
+    });
+    await createUser(t, { username: 'alice', password: 'alice-password-1' });
+  });
+  afterAll(() => t.close());
+
+  it('sends Secure cookies under __Host-/__Secure- names, and checks CSRF under those names', async () => {
+    const res = await t
+      .http()
+      .post('/auth/login')
+      .send({ username: 'alice', password: 'alice-password-1' })
+      .expect(201);
+    const cookies = setCookies(res);
+    expect(Object.keys(cookies).sort()).toEqual([
+      '__Host-access_token',
+      '__Host-csrf_token',
+      '__Secure-refresh_token',
+    ]);
+    for (const c of Object.values(cookies)) {
+      expect(c.secure).toBe(true);
+      expect(c.domain).toBeUndefined();
+    }
+    expect(cookies['__Host-access_token'].path).toBe('/');
+    expect(cookies['__Secure-refresh_token'].path).toBe('/auth');
+
+    // Over HTTPS the browser sends them back under the same names.
+    const access = cookies['__Host-access_token'].value;
+    const csrf = cookies['__Host-csrf_token'].value;
+    const jar = `__Host-access_token=${access}; __Host-csrf_token=${csrf}`;
+    await t.http().get('/sessions/current').set('Cookie', jar).expect(200);
+    const denied = await t.http().delete('/sessions?scope=others').set('Cookie', jar);
+    expect([denied.status, denied.body.code]).toEqual([403, 'CSRF_FAILED']);
+    await t
+      .http()
+      .delete('/sessions?scope=others')
+      .set('Cookie', jar)
+      .set('X-CSRF-Token', csrf)
+      .expect(200);
+    // The development names mean nothing here.
+    const bare = await t.http().get('/sessions/current').set('Cookie', `access_token=${access}`);
+    expect([bare.status, bare.body.code]).toEqual([401, 'TOKEN_MISSING']);
+    const page = await t.http().get('/account').expect(200);
+    expect(page.text).toContain('<meta name="csrf-cookie" content="__Host-csrf_token" />');
+  });
+});

@@ -80,18 +80,20 @@
     li.dataset.sessionId = session.id;
     if (session.current) li.classList.add('current');
     const info = document.createElement('div');
-    const name = line(
-      'device-name',
-      (session.device && session.device.name) || session.userAgent || 'Unknown device',
-    );
-    if (session.current)
+    const deviceName = session.device && session.device.name;
+    const name = line('device-name', deviceName || session.userAgent || 'Unknown device');
+    if (session.current) {
       name.append(
         Object.assign(document.createElement('span'), {
           className: 'badge',
           textContent: 'This device',
         }),
       );
+    }
     info.append(name);
+    // The parsed name is what people recognise; the raw user agent stays as a detail.
+    if (deviceName && session.userAgent)
+      info.append(line('device-meta device-ua', session.userAgent));
     if (session.label) info.append(line('device-meta', session.label));
     info.append(line('device-meta', `Where: ${session.lastSeenIp || session.ip || 'unknown'}`));
     info.append(
