@@ -32,6 +32,7 @@ const BOTH_PLATFORMS = [
   'lifecycle',
   'cookie-transport',
   'sso-strategy',
+  'account-page',
   'hardening/bad-input',
   'hardening/regressions',
 ];
@@ -55,6 +56,7 @@ module.exports = {
       ...project,
       displayName: 'default',
       testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
+      setupFiles: ['<rootDir>/test/support/express-platform.js'],
     },
     {
       ...project,
