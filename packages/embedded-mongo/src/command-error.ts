@@ -46,6 +46,22 @@ export const ErrorCode = {
   ChangeStreamHistoryLost: 286,
   /** "The $changeStream stage is only supported on replica sets". */
   Location40573: 40573,
+  /** `$expr`, `$where`, `$text`, `$jsonSchema` where mongod's parser bans them (`$pull`). */
+  QueryFeatureNotAllowed: 224,
+  /** Aggregation expressions: wrong number of arguments; a non-array where one is needed. */
+  Location16020: 16020,
+  Location28667: 28667,
+  Location40081: 40081,
+  Location40090: 40090,
+  Location40097: 40097,
+  Location17043: 17043,
+  Location17044: 17044,
+  Location17045: 17045,
+  Location17046: 17046,
+  Location17047: 17047,
+  Location17048: 17048,
+  Location17049: 17049,
+  Location17310: 17310,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

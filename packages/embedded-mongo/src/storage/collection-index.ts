@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { engineQuery } from './mongod-operators';
 import { CommandError } from '../command-error';
 import { bsonTypeName, isPlainObject, valueKey } from './bson-value';
 import { hasPath, pathValues, type StoredDocument } from './document-path';
@@ -121,7 +122,7 @@ export class CollectionIndex {
     this.fields = Object.keys(spec.key);
     if (this.fields.length > 1) this.leading = new Map();
     if (spec.partialFilterExpression) {
-      this.partialFilter = new Query(spec.partialFilterExpression, {});
+      this.partialFilter = engineQuery(spec.partialFilterExpression);
     }
   }
 
