@@ -62,6 +62,14 @@ export const ErrorCode = {
   Location17048: 17048,
   Location17049: 17049,
   Location17310: 17310,
+  /** `$bucket` options. */
+  Location40192: 40192,
+  Location40193: 40193,
+  Location40194: 40194,
+  Location40197: 40197,
+  Location40198: 40198,
+  Location40199: 40199,
+  Location40201: 40201,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

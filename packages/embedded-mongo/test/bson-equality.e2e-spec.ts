@@ -1,4 +1,4 @@
-import { Decimal128, Double, Long } from 'bson';
+import { Decimal128, Double, EJSON, Long } from 'bson';
 import type { Collection, Document } from 'mongodb';
 import { useDriverDatabase } from './support/driver';
 
@@ -12,6 +12,11 @@ import { useDriverDatabase } from './support/driver';
  * types undergo conversion before comparison"). The engine used mingo's deep equality, which
  * ignores field order, in every case below; each test failed before the fix.
  */
+/** Jest's `toEqual` ignores the order of object keys, which BSON equality does not. */
+function inOrder(value: unknown): string {
+  return EJSON.stringify(value as never, { relaxed: false });
+}
+
 describe('BSON equality through the official driver', () => {
   const driver = useDriverDatabase();
   let items: Collection<Document>;
@@ -79,7 +84,7 @@ describe('BSON equality through the official driver', () => {
           { $group: { _id: '$a', n: { $sum: 1 } } },
         ])
         .toArray();
-      expect(groups).toEqual([{ _id: { x: 1, y: 1 }, n: 2 }]);
+      expect(inOrder(groups)).toBe(inOrder([{ _id: { x: 1, y: 1 }, n: 2 }]));
     });
 
     it('the $addToSet accumulator keeps both field orders', async () => {
@@ -119,22 +124,24 @@ describe('BSON equality through the official driver', () => {
           },
         ])
         .toArray();
-      expect(result).toEqual({
-        eq: false,
-        cmp: -1,
-        arrayEqualsElement: false,
-        inArray: false,
-        index: 1,
-        union: [
-          { x: 1, y: 1 },
-          { y: 1, x: 1 },
-        ],
-        intersection: [],
-        difference: [{ x: 1, y: 1 }],
-        equals: false,
-        subset: false,
-        numbersEqual: true,
-      });
+      expect(inOrder(result)).toBe(
+        inOrder({
+          eq: false,
+          cmp: -1,
+          arrayEqualsElement: false,
+          inArray: false,
+          index: 1,
+          union: [
+            { x: 1, y: 1 },
+            { y: 1, x: 1 },
+          ],
+          intersection: [],
+          difference: [{ x: 1, y: 1 }],
+          equals: false,
+          subset: false,
+          numbersEqual: true,
+        }),
+      );
     });
   });
 
@@ -185,6 +192,91 @@ describe('BSON equality through the official driver', () => {
       ]);
       expect(await found({ s: { $gt: '\uFFFD' } })).toEqual([10]);
       expect(await found({ s: { $lt: '\u{1F600}' } })).toEqual([11]);
+    });
+  });
+
+  describe('aggregation stages that compare or order', () => {
+    let docs: Collection<Document>;
+    let other: Collection<Document>;
+
+    beforeEach(async () => {
+      const suffix = Math.random().toString(36).slice(2);
+      docs = driver.db.collection(`stages_${suffix}`);
+      other = driver.db.collection(`foreign_${suffix}`);
+      await docs.insertMany([
+        { _id: 1 as never, c: 3, a: 1, b: { y: 1, x: 1 } },
+        { _id: 2 as never, c: 1, a: 2, b: { x: 1, y: 1 } },
+      ]);
+      await other.insertMany([
+        { _id: 10 as never, k: { x: 1, y: 1 } },
+        { _id: 11 as never, k: { y: 1, x: 1 } },
+        { _id: 12 as never, k: [{ x: 1, y: 1 }] },
+      ]);
+    });
+
+    it('$lookup matches localField to foreignField by BSON equality', async () => {
+      // "$lookup ... performs an equality match on the foreignField to the localField"; an
+      // array foreignField matches by its elements.
+      const joined = await docs
+        .aggregate([
+          { $lookup: { from: other.collectionName, localField: 'b', foreignField: 'k', as: 'm' } },
+          { $project: { m: '$m._id' } },
+        ])
+        .toArray();
+      expect(joined).toEqual([
+        { _id: 1, m: [11] },
+        { _id: 2, m: [10, 12] },
+      ]);
+    });
+
+    it('$max and $min accumulators order embedded documents in BSON order', async () => {
+      // BSON compares embedded documents field by field in order: {x: 1, y: 1} < {y: 1, x: 1}.
+      const [result] = await docs
+        .aggregate([{ $group: { _id: null, max: { $max: '$b' }, min: { $min: '$b' } } }])
+        .toArray();
+      expect(inOrder(result)).toBe(
+        inOrder({ _id: null, max: { y: 1, x: 1 }, min: { x: 1, y: 1 } }),
+      );
+    });
+
+    it('$project outputs _id first, included fields in document order, then computed ones', async () => {
+      const projected = await docs
+        .aggregate([{ $match: { _id: 1 } }, { $project: { z: '$a', b: 1, a: 1 } }])
+        .toArray();
+      expect(Object.keys(projected[0])).toEqual(['_id', 'a', 'b', 'z']);
+      const withoutId = await docs
+        .aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, a: 1, c: 1 } }])
+        .toArray();
+      expect(Object.keys(withoutId[0])).toEqual(['c', 'a']);
+    });
+
+    it('$bucket outputs only buckets holding documents, each counted once', async () => {
+      // "$bucket only produces output documents for buckets that contain at least one input
+      // document."
+      const buckets = await docs
+        .aggregate([
+          { $bucket: { groupBy: '$c', boundaries: [0, 2, 5, 9], output: { n: { $sum: 1 } } } },
+        ])
+        .toArray();
+      expect(buckets).toEqual([
+        { _id: 0, n: 1 },
+        { _id: 2, n: 1 },
+      ]);
+    });
+
+    it('$sortByCount groups by BSON equality', async () => {
+      const counted = await docs.aggregate([{ $sortByCount: '$b' }]).toArray();
+      expect(counted).toHaveLength(2);
+    });
+
+    it('$sort inside $facet orders mixed types in BSON order', async () => {
+      await docs.insertOne({ _id: 3 as never, c: 'text' });
+      await docs.insertOne({ _id: 4 as never, c: [0] });
+      const [facets] = await docs
+        .aggregate([{ $facet: { byC: [{ $sort: { c: 1 } }, { $project: { _id: 1 } }] } }])
+        .toArray();
+      // An array sorts by its smallest element, so [0] comes first, then 1, 3, 'text'.
+      expect(facets.byC).toEqual([{ _id: 4 }, { _id: 2 }, { _id: 1 }, { _id: 3 }]);
     });
   });
 
@@ -263,22 +355,26 @@ describe('$pull and $pullAll through the official driver', () => {
 
   it('a document value is an exact match with field order; numbers match across types', async () => {
     expect(
-      await pulled(
-        {
-          a: [
-            { x: 1, y: 1 },
-            { y: 1, x: 1 },
-            { x: 1, y: 1, z: 1 },
-          ],
-        },
-        { $pull: { a: { $in: [{ x: 1, y: 1 }] } } },
+      inOrder(
+        await pulled(
+          {
+            a: [
+              { x: 1, y: 1 },
+              { y: 1, x: 1 },
+              { x: 1, y: 1, z: 1 },
+            ],
+          },
+          { $pull: { a: { $in: [{ x: 1, y: 1 }] } } },
+        ),
       ),
-    ).toEqual({
-      a: [
-        { y: 1, x: 1 },
-        { x: 1, y: 1, z: 1 },
-      ],
-    });
+    ).toBe(
+      inOrder({
+        a: [
+          { y: 1, x: 1 },
+          { x: 1, y: 1, z: 1 },
+        ],
+      }),
+    );
     expect(
       await pulled({ a: [Long.fromNumber(1), new Double(1), 2] }, { $pull: { a: 1 } }),
     ).toEqual({ a: [2] });
@@ -299,11 +395,13 @@ describe('$pull and $pullAll through the official driver', () => {
 
   it('$pullAll removes only exact matches', async () => {
     expect(
-      await pulled(
-        { a: [{ x: 1, y: 2 }, { y: 2, x: 1 }, { x: 1 }] },
-        { $pullAll: { a: [{ x: 1, y: 2 }] } },
+      inOrder(
+        await pulled(
+          { a: [{ x: 1, y: 2 }, { y: 2, x: 1 }, { x: 1 }] },
+          { $pullAll: { a: [{ x: 1, y: 2 }] } },
+        ),
       ),
-    ).toEqual({ a: [{ y: 2, x: 1 }, { x: 1 }] });
+    ).toBe(inOrder({ a: [{ y: 2, x: 1 }, { x: 1 }] }));
     expect(
       await pulled(
         { a: [[1, 2], [2, 1], 1, Long.fromNumber(1)] },

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import { Aggregator as BaseAggregator } from 'mingo/aggregator';
 import { Context, evalExpr } from 'mingo/core';
+import { Lazy } from 'mingo/lazy';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
 import * as pipelineOperators from 'mingo/operators/pipeline';
@@ -10,6 +11,8 @@ import * as windowOperators from 'mingo/operators/window';
 import { Query as BaseQuery } from 'mingo/query';
 import { CommandError } from '../command-error';
 import { hasType, numericKind, parseTypeArgument, storedObject } from './bson-number';
+import { formatValue } from './collection-index';
+import { cloneDocument, parseSortSpec, setPath, sortDocuments } from './document-path';
 import {
   bsonRank,
   BsonRank,
@@ -443,39 +446,302 @@ export const expressionOverrides: Record<string, ExpressionOperator> = {
 type AccumulatorOperator = (collection: Any[], expr: Any, options: Options) => Any;
 const mingoAccumulators = accumulatorOperators as unknown as Record<string, AccumulatorOperator>;
 
+/** `$max`/`$min` (accumulators, and expressions, which mingo runs through them): BSON order, nulls skipped. */
+function extreme(sign: 1 | -1): AccumulatorOperator {
+  return (collection, expr, options) => {
+    let best: Any = null;
+    for (const value of mingoAccumulators.$push(collection, expr, options) as Any[]) {
+      if (isNil(value)) continue;
+      if (best === null || compareBson(value, best) * sign > 0) best = value;
+    }
+    return best;
+  };
+}
+
 export const accumulatorOverrides: Record<string, AccumulatorOperator> = {
   $addToSet: (collection, expr, options) =>
     distinctValues(mingoAccumulators.$push(collection, expr, options) as Any[]),
+  $max: extreme(1),
+  $min: extreme(-1),
 };
 
-interface LazyIterator {
-  map(f: (value: Document) => Document): LazyIterator;
-}
+type LazyIterator = ReturnType<typeof Lazy>;
 type PipelineOperator = (collection: LazyIterator, expr: Any, options: Options) => LazyIterator;
 const mingoPipeline = pipelineOperators as unknown as Record<string, PipelineOperator>;
 
 /** A field name no stage can produce, holding a group's key value while mingo groups by its hash. */
 const GROUP_VALUE = '\u0000engineGroupValue';
 
-export const pipelineOverrides: Record<string, PipelineOperator> = {
-  /**
-   * mingo groups by its order-insensitive hash; grouping instead by `valueKey` of the key (a
-   * string, which mingo compares exactly) and restoring the key's value from the group's first
-   * document gives mongod's groups, and the same `_id` mongod reports.
-   */
-  $group: (collection, expr, options) => {
-    if (!isPlainObject(expr) || !('_id' in expr))
-      return mingoPipeline.$group(collection, expr, options);
-    const { _id: id, ...fields } = expr;
-    const grouped = mingoPipeline.$group(
-      collection,
-      { _id: { $_engineGroupKey: id }, [GROUP_VALUE]: { $first: id }, ...fields },
+/**
+ * mingo groups by its order-insensitive hash; grouping instead by `valueKey` of the key (a
+ * string, which mingo compares exactly) and restoring the key's value from the group's first
+ * document gives mongod's groups, and the same `_id` mongod reports.
+ */
+const group: PipelineOperator = (collection, expr, options) => {
+  if (!isPlainObject(expr) || !('_id' in expr)) {
+    return mingoPipeline.$group(collection, expr, options);
+  }
+  const { _id: id, ...fields } = expr;
+  const grouped = mingoPipeline.$group(
+    collection,
+    { _id: { $_engineGroupKey: id }, [GROUP_VALUE]: { $first: id }, ...fields },
+    options,
+  );
+  return grouped.map((doc: Document) => {
+    const { _id: _key, [GROUP_VALUE]: value, ...rest } = doc;
+    return { _id: value ?? null, ...rest };
+  });
+};
+
+function sortedBy(collection: LazyIterator, compare: (a: Document, b: Document) => number) {
+  return collection.transform((items: Any[]) => Lazy((items as Document[]).slice().sort(compare)));
+}
+
+/**
+ * `$bucket` as mongod defines it (DocumentSourceBucket desugars it): a `$group` on the bucket's
+ * lower bound, or `default`, then a sort by `_id`; only buckets holding documents are output
+ * (mingo also output empty ones), bounds compare in BSON order, and a value out of range with
+ * no `default` is an error.
+ */
+const bucket: PipelineOperator = (collection, expr, options) => {
+  if (!isPlainObject(expr)) {
+    throw new CommandError(
+      'Location40201',
+      `Argument to $bucket stage must be an object, but found type: ${typeLabel(expr)}.`,
+    );
+  }
+  for (const key of Object.keys(expr)) {
+    if (!['groupBy', 'boundaries', 'default', 'output'].includes(key)) {
+      throw new CommandError('Location40197', `Unrecognized option to $bucket: ${key}.`);
+    }
+  }
+  const { groupBy, boundaries, output } = expr;
+  if (groupBy === undefined || boundaries === undefined) {
+    throw new CommandError(
+      'Location40198',
+      "$bucket requires 'groupBy' and 'boundaries' to be specified.",
+    );
+  }
+  if (!Array.isArray(boundaries) || boundaries.length < 2) {
+    throw new CommandError(
+      'Location40192',
+      `The $bucket 'boundaries' field must be an array with at least 2 values, but found ${Array.isArray(boundaries) ? boundaries.length : 0} value(s).`,
+    );
+  }
+  for (let i = 1; i < boundaries.length; i++) {
+    const [lower, upper] = [boundaries[i - 1], boundaries[i]];
+    if (bsonRank(lower) !== bsonRank(upper)) {
+      throw new CommandError(
+        'Location40193',
+        `All values in the the 'boundaries' option to $bucket must have the same type. Found conflicting types ${typeLabel(lower)} and ${typeLabel(upper)}.`,
+      );
+    }
+    if (compareBson(lower, upper) >= 0) {
+      throw new CommandError(
+        'Location40194',
+        `The 'boundaries' option to $bucket must be sorted in ascending order, but elements ${i - 1} and ${i} are not in ascending order (${formatValue(lower)} is not less than ${formatValue(upper)}).`,
+      );
+    }
+  }
+  const hasDefault = 'default' in expr;
+  const fallback = expr.default;
+  if (
+    hasDefault &&
+    bsonRank(fallback) === bsonRank(boundaries[0]) &&
+    compareBson(fallback, boundaries[0]) >= 0 &&
+    compareBson(fallback, boundaries[boundaries.length - 1]) < 0
+  ) {
+    throw new CommandError(
+      'Location40199',
+      "The $bucket 'default' field must be less than the lowest boundary or greater than or equal to the highest boundary.",
+    );
+  }
+  const branches = boundaries.slice(0, -1).map((lower, i) => ({
+    case: {
+      $and: [
+        { $gte: [groupBy, { $literal: lower }] },
+        { $lt: [groupBy, { $literal: boundaries[i + 1] }] },
+      ],
+    },
+    then: { $literal: lower },
+  }));
+  const key = hasDefault
+    ? { $switch: { branches, default: { $literal: fallback } } }
+    : { $switch: { branches } };
+  const fields = isPlainObject(output) ? output : { count: { $sum: 1 } };
+  return sortedBy(group(collection, { _id: key, ...fields }, options), (a, b) =>
+    compareBson(a._id, b._id),
+  );
+};
+
+/**
+ * `$lookup` with `localField`/`foreignField` matches as mongod's `{foreignField: {$in: local
+ * values}}` does: BSON equality (mingo's hash ignored field order), a local array matching by
+ * its elements, a missing local field as null. The foreign documents are indexed once.
+ */
+const lookup: PipelineOperator = (collection, expr, options) => {
+  if (
+    !isPlainObject(expr) ||
+    typeof expr.localField !== 'string' ||
+    typeof expr.foreignField !== 'string' ||
+    typeof expr.from !== 'string'
+  ) {
+    return mingoPipeline.$lookup(collection, expr, options);
+  }
+  const { localField, foreignField, from, as, pipeline, ...rest } = expr;
+  const resolver = (options as { collectionResolver?: (name: string) => Document[] })
+    .collectionResolver;
+  const foreign = resolver?.(from) ?? [];
+  const byKey = new Map<string, number[]>();
+  const nullish: number[] = [];
+  const foreignParts = foreignField.split('.');
+  foreign.forEach((doc, position) => {
+    const values: PathValue[] = [];
+    pathValues(doc, foreignParts, 0, values);
+    if (matchesNull(values)) nullish.push(position);
+    const keys = new Set<string>();
+    for (const value of present(values)) {
+      for (const candidate of candidates(value)) keys.add(valueKey(candidate));
+    }
+    for (const key of keys) {
+      const list = byKey.get(key);
+      if (list) list.push(position);
+      else byKey.set(key, [position]);
+    }
+  });
+  const localParts = localField.split('.');
+  const matchesOf = (doc: Document): Document[] => {
+    const values: PathValue[] = [];
+    pathValues(doc, localParts, 0, values);
+    const positions = new Set<number>();
+    for (const value of values) {
+      const locals = value === MISSING ? [null] : Array.isArray(value) ? value : [value];
+      for (const local of locals) {
+        for (const position of isNil(local) ? nullish : (byKey.get(valueKey(local)) ?? [])) {
+          positions.add(position);
+        }
+      }
+    }
+    return [...positions].sort((a, b) => a - b).map((position) => foreign[position]);
+  };
+  const asField = String(as);
+  if (!Array.isArray(pipeline) || pipeline.length === 0) {
+    return collection.map((doc: Document) => withField(doc, asField, matchesOf(doc)));
+  }
+  return collection.map((doc: Document) => {
+    const joined = mingoPipeline.$lookup(
+      Lazy([doc]),
+      { ...rest, from: matchesOf(doc), pipeline, as: asField },
       options,
     );
-    return grouped.map((doc) => {
-      const { _id: _key, [GROUP_VALUE]: value, ...rest } = doc;
-      return { _id: value ?? null, ...rest };
-    });
+    return joined.next().value as Document;
+  });
+};
+
+function withField(doc: Document, path: string, value: Any): Document {
+  if (!path.includes('.')) return { ...doc, [path]: value };
+  const copy = cloneDocument(doc);
+  setPath(copy, path, value);
+  return copy;
+}
+
+/**
+ * mongod's `$project` output order: `_id` first, then the included fields in the order of
+ * the input document, then computed fields in the order of the specification (mingo put
+ * fields in specification order and `_id` last). Nested inclusions are ordered the same way.
+ */
+function projectionTree(spec: Document): Document {
+  const tree: Document = {};
+  for (const [path, value] of Object.entries(spec)) {
+    const parts = path.split('.');
+    let node = tree;
+    for (const part of parts.slice(0, -1)) {
+      if (!isPlainObject(node[part])) node[part] = {};
+      node = node[part] as Document;
+    }
+    const last = parts[parts.length - 1];
+    node[last] =
+      isPlainObject(value) && !Object.keys(value).some((key) => key.startsWith('$'))
+        ? {
+            ...(isPlainObject(node[last]) ? (node[last] as Document) : {}),
+            ...projectionTree(value),
+          }
+        : value;
+  }
+  return tree;
+}
+
+function isInclusion(value: Any): boolean {
+  return (
+    value === true ||
+    (typeof value === 'number' && value !== 0) ||
+    bsonRank(value) === BsonRank.Number
+  );
+}
+
+function inProjectionOrder(output: Any, input: Any, tree: Document): Any {
+  if (Array.isArray(output) && Array.isArray(input) && output.length === input.length) {
+    return output.map((element, i) => inProjectionOrder(element, input[i], tree));
+  }
+  if (!isPlainObject(output) || !isPlainObject(input)) return output;
+  const ordered: Document = {};
+  if ('_id' in output) ordered._id = output._id;
+  for (const key of Object.keys(input)) {
+    if (key === '_id' || !(key in output)) continue;
+    const spec = tree[key];
+    if (isPlainObject(spec) && !Object.keys(spec).some((k) => k.startsWith('$'))) {
+      ordered[key] = inProjectionOrder(output[key], input[key], spec);
+    } else if (isInclusion(spec)) {
+      ordered[key] = output[key];
+    }
+  }
+  for (const key of Object.keys(tree)) {
+    if (key in output && !(key in ordered)) ordered[key] = output[key];
+  }
+  for (const key of Object.keys(output)) if (!(key in ordered)) ordered[key] = output[key];
+  return ordered;
+}
+
+function isExclusionOnly(spec: Document): boolean {
+  return Object.entries(spec).every(
+    ([key, value]) => value === false || value === 0 || (key === '_id' && !isInclusion(value)),
+  );
+}
+
+const project: PipelineOperator = (collection, expr, options) => {
+  if (!isPlainObject(expr) || isExclusionOnly(expr)) {
+    return mingoPipeline.$project(collection, expr, options);
+  }
+  const tree = projectionTree(expr);
+  const inputs: Document[] = [];
+  const tapped = collection.map((doc: Document) => {
+    inputs.push(doc);
+    return doc;
+  });
+  return mingoPipeline
+    .$project(tapped, expr, options)
+    .map((doc: Document) => inProjectionOrder(doc, inputs.shift(), tree) as Document);
+};
+
+export const pipelineOverrides: Record<string, PipelineOperator> = {
+  $group: group,
+  $bucket: bucket,
+  $lookup: lookup,
+  $project: project,
+  /** mongod's desugaring: `$group` by the expression counting, then `count` descending. */
+  $sortByCount: (collection, expr, options) =>
+    sortedBy(group(collection, { _id: expr, count: { $sum: 1 } }, options), (a, b) =>
+      compareBson(b.count, a.count),
+    ),
+  /** Inside `$facet` and `$lookup` pipelines too, sorts are mongod's (the engine's own sort). */
+  $sort: (collection, expr, options) => {
+    if (!isPlainObject(expr) || Object.values(expr).some((direction) => isPlainObject(direction))) {
+      return mingoPipeline.$sort(collection, expr, options);
+    }
+    const collation = (options as { collation?: Record<string, unknown> }).collation;
+    return collection.transform((items: Any[]) =>
+      Lazy(sortDocuments(items as Document[], parseSortSpec(expr), collation)),
+    );
   },
 };
 
