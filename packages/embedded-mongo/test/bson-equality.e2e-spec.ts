@@ -172,6 +172,30 @@ describe('BSON equality through the official driver', () => {
       expect(await found({ 'a.b': { $ne: null } })).toEqual([2, 4, 6, 7]);
     });
 
+    it('an index on the path finds the same documents for null as a scan', async () => {
+      // mongod indexes an array element without the field as null (multikey index keys), so
+      // the indexed answer equals the collection scan's.
+      await docs.createIndex({ 'a.b': 1 });
+      expect(await found({ 'a.b': null })).toEqual([0, 1, 3, 5]);
+      expect(await found({ 'a.b': { $in: [null, 2] } })).toEqual([0, 1, 3, 5, 7]);
+    });
+
+    it('sorts an array whose element lacks the field by null', async () => {
+      // "Comparison/Sort Order": an array field sorts by its smallest element ascending; the
+      // element without b contributes null, which sorts before numbers.
+      const sorted = await docs
+        .find({ _id: { $in: [3, 4] } })
+        .sort({ 'a.b': 1 })
+        .toArray();
+      expect(sorted.map((doc) => doc._id as unknown)).toEqual([3, 4]);
+      await docs.updateOne({ _id: 4 as never }, { $set: { a: [{ b: 0 }] } });
+      const again = await docs
+        .find({ _id: { $in: [3, 4] } })
+        .sort({ 'a.b': 1 })
+        .toArray();
+      expect(again.map((doc) => doc._id as unknown)).toEqual([3, 4]);
+    });
+
     it('$gte and $lte null match what null matches; $gt and $lt null match nothing', async () => {
       expect(await found({ a: { $gte: null } })).toEqual([0, 1, 2]);
       expect(await found({ a: { $lte: null } })).toEqual([0, 1, 2]);

@@ -157,7 +157,7 @@ export class CollectionIndex {
     if (!this.includes(doc)) return [];
     let combos: unknown[][] = [[]];
     for (const field of this.fields) {
-      const values = pathValues(doc, field);
+      const values = pathValues(doc, field, { missingAsNull: true });
       // A missing field is indexed as null, so unique indexes allow only one such document.
       const options = values.length === 0 ? [null] : uniqueByKey(values);
       combos = combos.flatMap((combo) => options.map((value) => [...combo, value]));
