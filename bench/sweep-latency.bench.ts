@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     PORT: String(appPort),
     ADMIN_USERNAME: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
-    JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
+    JWT_SECRET: 'bench-7c3e9a1f5d2b8e4c6a0f9d7b1e3c5a8f2d',
     SWEEP_ENABLED: 'false',
     LOG_LEVEL: 'warn',
   });

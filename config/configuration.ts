@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { env } from './env.validation';
+import { splitSecrets } from './secrets';
 
 function parseTrustProxy(value: string): boolean | number | string {
   const v = value.trim().toLowerCase();
@@ -48,8 +49,15 @@ export const databaseConfig = registerAs('database', () => ({
   embeddedReplicaSet: env().EMBEDDED_MONGO_REPLICA_SET,
 }));
 
+/** `iss` and `aud` of every access token this service signs, and the only ones it accepts. */
+export const TOKEN_ISSUER = 'nest-sessions';
+export const TOKEN_AUDIENCE = 'nest-sessions';
+
 export const authConfig = registerAs('auth', () => {
   const e = env();
+  const configured = splitSecrets(e.JWT_SECRET);
+  // validateEnv refused every case where generating one is wrong (production, MONGODB_URI set).
+  const jwtSecrets = configured.length ? configured : [developmentSecret];
   // A bare `npm start` (development, the embedded engine in memory, no ADMIN_*) starts with an
   // empty database every time, so nobody could sign in: an admin with a generated password is
   // created then, and main.ts prints it in the log.
@@ -60,8 +68,15 @@ export const authConfig = registerAs('auth', () => {
     e.ADMIN_USERNAME === undefined &&
     e.ADMIN_PASSWORD === undefined;
   return {
-    jwtSecret: e.JWT_SECRET ?? developmentSecret,
-    jwtSecretGenerated: e.JWT_SECRET === undefined,
+    /** The signing secret: the first of JWT_SECRET's list. */
+    jwtSecret: jwtSecrets[0],
+    /** Every secret that verifies (rotation), the signing one first. */
+    jwtSecrets,
+    jwtSecretGenerated: configured.length === 0,
+    tokenIssuer: TOKEN_ISSUER,
+    tokenAudience: TOKEN_AUDIENCE,
+    /** How far in the future a token's `iat` may be (clocks of several instances disagree). */
+    clockSkewSeconds: 30,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
@@ -95,10 +110,11 @@ export const sessionConfig = registerAs('session', () => {
 
 export const peerConfig = registerAs('peer', () => {
   const e = env();
+  const secrets = splitSecrets(e.PEER_SECRET);
   return {
     hosts: list(e.PEER_HOSTS).map((h) => h.replace(/\/+$/, '')),
     /** The first signs, every one verifies (rotation); empty: remote calls are refused. */
-    secrets: list(e.PEER_SECRET),
+    secrets,
     /** The origins under which peers reach this instance: the audiences it accepts. */
     self: list(e.PEER_SELF).map(origin),
     timeoutMs: e.PEER_TIMEOUT_MS,

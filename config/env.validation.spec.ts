@@ -1,6 +1,13 @@
 import { validateEnv } from './env.validation';
+import { passwordPolicyViolation, splitSecrets } from './secrets';
+
+// Random-looking values (as `openssl rand -base64 32` prints), never used anywhere else.
+const STRONG = 'q8Vd1mZ0rTn4Lw7Yb2Kc9Hs6Pe3Ja5Xu/GfRi+NoBk=';
+const STRONG_2 = 'Zt3Mw9Qa6Ve1Nc8Rk4Yh7Bp2Lx5Gs0Jd-FuTiWoHm_';
 
 describe('validateEnv', () => {
+  const prodBase = { NODE_ENV: 'production', JWT_SECRET: STRONG, MONGODB_URI: 'mongodb://db/x' };
+
   it('applies the contract defaults when nothing is set', () => {
     const env = validateEnv({});
     expect(env).toMatchObject({
@@ -37,16 +44,8 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ SWEEP_CRON: 'every minute' })).toThrow(/SWEEP_CRON/);
   });
 
-  it('refuses production without a real JWT secret', () => {
-    expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'changeme' })).toThrow(
-      /JWT_SECRET/,
-    );
-    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) })).not.toThrow();
-  });
-
   it('refuses password hashing below the OWASP minimum in production only', () => {
-    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) };
+    const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, MONGODB_URI: 'mongodb://db/x' };
     expect(() => validateEnv({ ...prod, PASSWORD_HASH_MEMORY_KIB: '1024' })).toThrow(
       /PASSWORD_HASH_MEMORY_KIB/,
     );
@@ -64,6 +63,132 @@ describe('validateEnv', () => {
     ).toThrow(/SESSION_ABSOLUTE_TIMEOUT_SECONDS/);
   });
 
+  describe('JWT_SECRET (finding 1 and 4 of issue 11)', () => {
+    const refused = (vars: Record<string, string>) => {
+      let message = '';
+      try {
+        validateEnv(vars);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      return message;
+    };
+
+    it('is required in production, with NODE_ENV unset when MONGODB_URI is set, never generated there', () => {
+      expect(refused({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/x' })).toMatch(
+        /JWT_SECRET: required in production/,
+      );
+      // NODE_ENV unset, as many deploy: several instances on one database need one secret.
+      expect(refused({ MONGODB_URI: 'mongodb://db/x' })).toMatch(
+        /JWT_SECRET: required when MONGODB_URI is set/,
+      );
+      // Only the embedded engine outside production may run on a generated secret.
+      expect(validateEnv({}).JWT_SECRET).toBeUndefined();
+    });
+
+    it.each([
+      ['secret', /shorter than 32/],
+      ['changeme-changeme-changeme-changeme', /placeholder/],
+      ['replace-me-with-a-real-secret-please', /placeholder/],
+      ['a'.repeat(32), /too predictable/],
+      ['test-secret-0123456789-0123456789-abcdef', /too predictable/],
+      ['qwertyuiopasdfghjklzxcvbnm1234567890', /too predictable/],
+      ['abcdefghijklmnopqrstuvwxyz0123456789', /too predictable/],
+    ])('refuses the weak secret %j everywhere, without printing it', (secret, why) => {
+      for (const vars of [{ JWT_SECRET: secret }, { ...prodBase, JWT_SECRET: secret }]) {
+        const message = refused(vars);
+        expect(message).toMatch(why);
+        expect(message).not.toContain(secret);
+      }
+    });
+
+    it('accepts random secrets of 32+ characters', () => {
+      expect(validateEnv({ ...prodBase, JWT_SECRET: STRONG }).JWT_SECRET).toBe(STRONG);
+      expect(() => validateEnv({ JWT_SECRET: 'f51bd6f1aa2e196fbc7a3dfcaa03143f' })).not.toThrow();
+    });
+
+    it('takes a comma-separated list for rotation and checks every entry', () => {
+      expect(splitSecrets(` ${STRONG} , ${STRONG_2} ,`)).toEqual([STRONG, STRONG_2]);
+      expect(() => validateEnv({ ...prodBase, JWT_SECRET: `${STRONG},${STRONG_2}` })).not.toThrow();
+      expect(
+        refused({ ...prodBase, JWT_SECRET: `${STRONG},changeme-changeme-changeme-changeme` }),
+      ).toMatch(/JWT_SECRET \(entry 2 of 2\): looks like a placeholder/);
+      expect(refused({ JWT_SECRET: ' , ' })).toMatch(/JWT_SECRET: set but empty/);
+      expect(refused({ JWT_SECRET: `${STRONG},${STRONG}` })).toMatch(/listed twice/);
+    });
+  });
+
+  describe('PEER_SECRET', () => {
+    it('takes a list whose every entry is 32+ characters and not a placeholder', () => {
+      expect(() => validateEnv({ PEER_SECRET: `${STRONG},${STRONG_2}` })).not.toThrow();
+      expect(() => validateEnv({ PEER_SECRET: 'sixteen-chars-ok' })).toThrow(
+        /PEER_SECRET: shorter than 32/,
+      );
+      expect(() =>
+        validateEnv({ PEER_SECRET: `${STRONG},your-secret-key-goes-here-0123456789` }),
+      ).toThrow(/PEER_SECRET \(entry 2 of 2\): looks like a placeholder/);
+    });
+  });
+
+  describe('production refusals (finding 5 of issue 11)', () => {
+    it('refuses the embedded engine without EMBEDDED_MONGO_DATA_DIR', () => {
+      expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: STRONG })).toThrow(
+        /MONGODB_URI: required in production, or EMBEDDED_MONGO_DATA_DIR/,
+      );
+      expect(() =>
+        validateEnv({
+          NODE_ENV: 'production',
+          JWT_SECRET: STRONG,
+          EMBEDDED_MONGO_DATA_DIR: '/var/lib/sessions',
+        }),
+      ).not.toThrow();
+    });
+
+    it('refuses a bootstrap admin password outside the policy, in every environment', () => {
+      for (const base of [{}, prodBase]) {
+        expect(() =>
+          validateEnv({ ...base, ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'admin' }),
+        ).toThrow(/ADMIN_PASSWORD: the bootstrap admin's password must be at least 12 characters/);
+        expect(() =>
+          validateEnv({
+            ...base,
+            ADMIN_USERNAME: 'administrator',
+            ADMIN_PASSWORD: 'administrator',
+          }),
+        ).toThrow(/must not be the same as the username/);
+        expect(() =>
+          validateEnv({ ...base, ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'x'.repeat(1025) }),
+        ).toThrow(/at most 1024/);
+        expect(() => validateEnv({ ...base, ADMIN_PASSWORD: 'long-enough-password' })).toThrow(
+          /set both/,
+        );
+      }
+    });
+
+    it('refuses an easily guessed bootstrap admin password in production only', () => {
+      const weak = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'password1234' };
+      expect(() => validateEnv(weak)).not.toThrow();
+      expect(() => validateEnv({ ...prodBase, ...weak })).toThrow(/too easy to guess/);
+      expect(() =>
+        validateEnv({
+          ...prodBase,
+          ADMIN_USERNAME: 'root',
+          ADMIN_PASSWORD: 'violet-Anchor-71-drizzle',
+        }),
+      ).not.toThrow();
+    });
+  });
+
+  it('applies the password policy of the contract', () => {
+    expect(passwordPolicyViolation('x', 'alice')).toMatch(/at least 12/);
+    expect(passwordPolicyViolation('x'.repeat(12), 'alice')).toBeNull();
+    expect(passwordPolicyViolation('x'.repeat(1024), 'alice')).toBeNull();
+    expect(passwordPolicyViolation('x'.repeat(1025), 'alice')).toMatch(/at most 1024/);
+    expect(passwordPolicyViolation('alice-in-wonderland', 'alice-in-wonderland')).toMatch(
+      /username/,
+    );
+  });
+
   it('refuses a peer secret list with any secret under 32 characters, and bad peer origins', () => {
     const long = 'p'.repeat(32);
     expect(() => validateEnv({ PEER_SECRET: `${long},short` })).toThrow(/PEER_SECRET/);
@@ -78,7 +203,8 @@ describe('validateEnv', () => {
   });
 
   it('refuses TRUST_PROXY=true in production, in favour of a hop count or subnets', () => {
-    const prod = { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) };
+    // A production environment that passes every other rule (a real secret and database).
+    const prod = prodBase;
     expect(() => validateEnv({ ...prod, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
     expect(() => validateEnv({ ...prod, TRUST_PROXY: ' TRUE ' })).toThrow(/TRUST_PROXY/);
     for (const ok of ['1', '2', '10.0.0.0/8', 'loopback, 172.16.0.0/12', 'false']) {

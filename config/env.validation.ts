@@ -11,6 +11,13 @@ import {
   ValidationError,
 } from 'class-validator';
 import { CronTime } from 'cron';
+import {
+  guessesLog10,
+  MIN_PRODUCTION_ADMIN_PASSWORD_GUESSES_LOG10,
+  passwordPolicyViolation,
+  secretListProblems,
+  splitSecrets,
+} from './secrets';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -35,7 +42,7 @@ export class EnvironmentVariables {
   @IsString()
   MONGODB_URI?: string;
 
-  /** Without MONGODB_URI: the directory that makes the embedded engine's data durable. */
+  /** Without MONGODB_URI: the directory that makes the embedded engine's data durable; production refuses the engine without it. */
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -47,9 +54,9 @@ export class EnvironmentVariables {
   @MinLength(1)
   EMBEDDED_MONGO_REPLICA_SET?: string;
 
+  /** Checked in validateEnv (secretListProblems), which never prints the value. */
   @IsOptional()
   @IsString()
-  @MinLength(1)
   JWT_SECRET?: string;
 
   @IsOptional()
@@ -57,9 +64,9 @@ export class EnvironmentVariables {
   @MinLength(1)
   ADMIN_USERNAME?: string;
 
+  /** Checked in validateEnv (passwordPolicyViolation), which never prints the value. */
   @IsOptional()
   @IsString()
-  @MinLength(1)
   ADMIN_PASSWORD?: string;
 
   @Transform(toInt)
@@ -115,7 +122,7 @@ export class EnvironmentVariables {
   @IsString()
   PEER_HOSTS = '';
 
-  /** Comma-separated; each of at least 32 characters (checked in validateEnv). */
+  /** Checked in validateEnv (secretListProblems), which never prints the value. */
   @IsOptional()
   @IsString()
   PEER_SECRET?: string;
@@ -183,14 +190,6 @@ export class EnvironmentVariables {
   LOG_LEVEL = 'info';
 }
 
-const PLACEHOLDER_SECRETS = new Set([
-  'secret',
-  'changeme',
-  'change-me',
-  'jwt_secret',
-  'your-secret',
-]);
-
 function describe(errors: ValidationError[]): string {
   return errors
     .map(
@@ -198,6 +197,63 @@ function describe(errors: ValidationError[]): string {
         `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
     )
     .join('\n  ');
+}
+
+/**
+ * The secret and credential rules (docs/security.md): a weak or missing secret, a bootstrap
+ * admin password outside the policy, or an unauthenticated in-memory database in production
+ * stop the service at start instead of running insecurely.
+ */
+function securityProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const jwtSecrets = splitSecrets(env.JWT_SECRET);
+  if (jwtSecrets.length) {
+    problems.push(...secretListProblems('JWT_SECRET', jwtSecrets, { entropy: true }));
+  } else if (env.JWT_SECRET !== undefined) {
+    problems.push('JWT_SECRET: set but empty; ' + 'unset it or give at least one secret');
+  } else if (production) {
+    problems.push(
+      'JWT_SECRET: required in production (32+ random characters; generate one with `openssl rand -base64 32`)',
+    );
+  } else if (env.MONGODB_URI) {
+    problems.push(
+      'JWT_SECRET: required when MONGODB_URI is set: every instance on one database must sign and verify with the same secret (generate one with `openssl rand -base64 32`)',
+    );
+  }
+
+  if (env.PEER_SECRET !== undefined) {
+    const peerSecrets = splitSecrets(env.PEER_SECRET);
+    if (!peerSecrets.length) problems.push('PEER_SECRET: set but empty');
+    problems.push(...secretListProblems('PEER_SECRET', peerSecrets, { entropy: false }));
+  }
+
+  if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+    problems.push(
+      'ADMIN_USERNAME/ADMIN_PASSWORD: set both (to create the bootstrap admin) or neither',
+    );
+  } else if (env.ADMIN_USERNAME !== undefined && env.ADMIN_PASSWORD !== undefined) {
+    const violation = passwordPolicyViolation(env.ADMIN_PASSWORD, env.ADMIN_USERNAME);
+    if (violation) {
+      problems.push(`ADMIN_PASSWORD: the bootstrap admin's password ${violation}`);
+    } else if (
+      production &&
+      guessesLog10(env.ADMIN_PASSWORD, [env.ADMIN_USERNAME]) <
+        MIN_PRODUCTION_ADMIN_PASSWORD_GUESSES_LOG10
+    ) {
+      problems.push(
+        `ADMIN_PASSWORD: too easy to guess for the bootstrap admin in production (at least 10^${MIN_PRODUCTION_ADMIN_PASSWORD_GUESSES_LOG10} guesses by zxcvbn's estimate)`,
+      );
+    }
+  }
+
+  if (production && !env.MONGODB_URI && !env.EMBEDDED_MONGO_DATA_DIR) {
+    problems.push(
+      'MONGODB_URI: required in production, or EMBEDDED_MONGO_DATA_DIR for the embedded engine: without either, production would keep every session in the memory of one process, behind a port with no authentication',
+    );
+  }
+  return problems;
 }
 
 function isHttpUrl(value: string): boolean {
@@ -224,10 +280,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
       'SESSION_ABSOLUTE_TIMEOUT_SECONDS must not be shorter than SESSION_IDLE_TIMEOUT_SECONDS',
     );
   }
-  const peerSecrets = (env.PEER_SECRET ?? '').split(',').map((x) => x.trim());
-  if (env.PEER_SECRET !== undefined && peerSecrets.some((x) => x.length < 32)) {
-    problems.push('PEER_SECRET: every comma-separated secret needs at least 32 characters');
-  }
+  problems.push(...securityProblems(env));
   for (const [name, value] of [
     ['PEER_SELF', env.PEER_SELF],
     ['PEER_HOSTS', env.PEER_HOSTS],
@@ -248,10 +301,6 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     );
   }
   if (env.NODE_ENV === 'production') {
-    const secret = env.JWT_SECRET ?? '';
-    if (secret.length < 32 || PLACEHOLDER_SECRETS.has(secret.toLowerCase())) {
-      problems.push('JWT_SECRET: in production a secret of at least 32 characters is required');
-    }
     if (env.PASSWORD_HASH_MEMORY_KIB < 19456 || env.PASSWORD_HASH_TIME_COST < 2) {
       problems.push(
         'PASSWORD_HASH_MEMORY_KIB/PASSWORD_HASH_TIME_COST: in production at least 19456 KiB and 2 iterations are required',

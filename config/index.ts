@@ -1,2 +1,3 @@
 export * from './configuration';
 export { validateEnv, EnvironmentVariables } from './env.validation';
+export * from './secrets';

@@ -30,8 +30,13 @@ export function sessionOptionsFromConfig(
   clock: Clock,
 ): SessionModuleOptions {
   return {
-    secrets: [auth.jwtSecret],
+    secrets: auth.jwtSecrets,
     accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
+    tokenClaims: {
+      issuer: auth.tokenIssuer,
+      audience: auth.tokenAudience,
+      clockSkewSeconds: auth.clockSkewSeconds,
+    },
     refreshReuseGraceSeconds: auth.refreshReuseGraceSeconds,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
     absoluteTimeoutSeconds: session.absoluteTimeoutSeconds,

@@ -493,7 +493,7 @@ describe('Admin API (e2e)', () => {
       await login(t, 'dave', PASSWORD, { groups: ['ops'] });
 
       const taken = await asAdmin('post', '/admin/users')
-        .send({ username: 'dave', password: 'another one' })
+        .send({ username: 'dave', password: 'another one, long enough' })
         .expect(409);
       expect(taken.body.code).toBe('CONFLICT');
 

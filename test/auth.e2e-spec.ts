@@ -168,7 +168,7 @@ describe('auth (e2e)', () => {
       const tampered = `${h}.${enc({ ...payload, sub: new Types.ObjectId().toHexString() })}.${s}`;
       const refreshTyped = new JwtService().sign(
         { ...payload, typ: 'refresh' },
-        { secret: 'test-secret-0123456789-0123456789-abcdef' },
+        { secret: 'test-3f9c1a7e5b2d8f4a6c0e9b7d1f3a5c8e2b' },
       );
       for (const token of ['garbage', `${accessToken}x`, none, tampered, refreshTyped]) {
         const res = await t.http().get('/sessions').set('Authorization', bearer(token));

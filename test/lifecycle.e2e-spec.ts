@@ -17,7 +17,7 @@ describe('running service: logs and graceful shutdown (e2e)', () => {
       MONGODB_URI: db.uri,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
-      JWT_SECRET: 'lifecycle-test-secret-0123456789abcdef',
+      JWT_SECRET: 'lifecycle-8d2f6b0a4e9c7d1b3f5a2e8c6d0b4f9a',
       SWEEP_ENABLED: 'false',
     });
   });

@@ -359,9 +359,10 @@ describe('timeouts (e2e)', () => {
     });
     const list = await t.http().get('/sessions').set('Authorization', bearer(s.accessToken));
     expect(list.body.code).toBe('SESSION_EXPIRED');
-    // Logging out an expired session is allowed and leaves it expired.
+    // Logging out an expired session is allowed and ends it (contract revision, issue 11
+    // finding 2: left expired, an admin validate could revive the signed-out device).
     await t.http().post('/auth/logout').set('Authorization', bearer(s.accessToken)).expect(204);
-    expect(await byId(s.session.id)).toMatchObject({ state: 'expired' });
+    expect(await byId(s.session.id)).toMatchObject({ state: 'ended', endReason: 'logout' });
   });
 
   it('shows a stored-active session past its deadline as expired in listings', async () => {

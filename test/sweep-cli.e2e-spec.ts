@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { SessionSweepService, SWEEP_LEASE } from '../src/sweep/session-sweep.service';
-import { createTestApp } from './support/app';
+import { createTestApp, TEST_ENV } from './support/app';
 import { nodeArgsFor } from './support/app-process';
 import { startTestDatabase, TestDatabase } from './support/database';
 import { storedSession } from './support/session-docs';
@@ -44,7 +44,12 @@ describe('npm run sweep (e2e)', () => {
 
     const { stdout } = await run(process.execPath, nodeArgsFor('src/sweep/cli'), {
       cwd: join(__dirname, '..'),
-      env: { ...process.env, MONGODB_URI: db.uri, LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        JWT_SECRET: TEST_ENV.JWT_SECRET,
+        MONGODB_URI: db.uri,
+        LOG_LEVEL: 'info',
+      },
     });
 
     const lines = stdout.trim().split('\n');
@@ -81,7 +86,13 @@ describe('npm run sweep (e2e)', () => {
     );
     const child = spawn(process.execPath, nodeArgsFor('src/sweep/cli'), {
       cwd: join(__dirname, '..'),
-      env: { ...process.env, MONGODB_URI: db.uri, LOG_LEVEL: 'warn', SWEEP_BATCH_SIZE: '10' },
+      env: {
+        ...process.env,
+        JWT_SECRET: TEST_ENV.JWT_SECRET,
+        MONGODB_URI: db.uri,
+        LOG_LEVEL: 'warn',
+        SWEEP_BATCH_SIZE: '10',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     cli = child;

@@ -5,6 +5,7 @@ import { appConfig, AppConfig } from '../../config';
 import { DrainingMiddleware, GracefulShutdown } from './graceful-shutdown';
 import { LogContextGuard } from './log-context.guard';
 import { assignRequestId, loggerParams } from './logging';
+import { SecurityWarnings } from './security-warnings';
 
 /** Structured logs, request ids and graceful shutdown; see also `configureApp()`. */
 @Module({
@@ -14,7 +15,11 @@ import { assignRequestId, loggerParams } from './logging';
       useFactory: (config: AppConfig) => loggerParams(config),
     }),
   ],
-  providers: [GracefulShutdown, { provide: APP_GUARD, useClass: LogContextGuard }],
+  providers: [
+    GracefulShutdown,
+    SecurityWarnings,
+    { provide: APP_GUARD, useClass: LogContextGuard },
+  ],
   exports: [GracefulShutdown],
 })
 export class OperationsModule implements NestModule {

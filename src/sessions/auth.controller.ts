@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   HttpCode,
@@ -44,6 +45,8 @@ import {
 import { IssueContext, SessionsService } from './sessions.service';
 import { TokenService } from './token.service';
 
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
@@ -57,6 +60,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('login')
   @UseGuards(LoginThrottlerGuard, LoginGuard)
   @ApiOperation({
@@ -80,6 +84,7 @@ export class AuthController {
   }
 
   @Public()
+  @Header('Cache-Control', 'no-store')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -101,6 +106,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('reauth')
   @HttpCode(HttpStatus.OK)
   @UseGuards(LoginThrottlerGuard)
@@ -122,6 +128,7 @@ export class AuthController {
     );
   }
 
+  @Header('Cache-Control', 'no-store')
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @AllowExpiredSession()

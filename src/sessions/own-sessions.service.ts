@@ -59,19 +59,19 @@ export class OwnSessionsService {
     return this.view(doc, currentSessionId);
   }
 
-  /** Signs the current session out (logout): ended, `endReason: logout`. Not active: no-op. */
+  /** Signs the current session out (logout): ended, `endReason: logout`, also when it had expired. */
   async logout(sessionId: string): Promise<void> {
     await this.store.endOne(sessionId);
   }
 
-  /** Ends one of the caller's sessions; 404 when it is not theirs. */
+  /** Ends one of the caller's sessions, also an expired one; 404 when it is not theirs. */
   async end(userId: string, sessionId: string): Promise<void> {
     if (await this.store.endOne(sessionId, userId)) return;
     if (!(await this.store.existsOwn(userId, sessionId))) throw notFound('No such session');
   }
 
-  /** Ends every other live session of the caller; returns how many. */
+  /** Ends every other session of the caller that has not ended (active or expired); how many. */
   endOthers(userId: string, currentSessionId: string): Promise<number> {
-    return this.store.endOthers(userId, currentSessionId, this.settings.clock.now());
+    return this.store.endOthers(userId, currentSessionId);
   }
 }

@@ -49,6 +49,11 @@ export interface SessionModuleOptions {
   getTokenSecret?: (request: Request) => TokenSecrets | Promise<TokenSecrets>;
   /** Access-token lifetime in seconds. Default 900. */
   accessTokenTtlSeconds?: number;
+  /**
+   * `iss` and `aud` of the access tokens, the only ones accepted; and how far ahead of this
+   * server's clock a token's `iat` may be. Defaults: 'nest-sessions', 'nest-sessions', 30.
+   */
+  tokenClaims?: { issuer?: string; audience?: string; clockSkewSeconds?: number };
   /** A session unused this long expires (`idle_timeout`). Default 1800. */
   idleTimeoutSeconds?: number;
   /** No session lives longer than this (`absolute_timeout`); at least the idle timeout. Default 604800 (7 days). */
@@ -131,6 +136,7 @@ export interface SessionSettings {
   /** Secrets for a request: the first signs, all verify. */
   secretsFor: (request: Request) => readonly string[] | Promise<readonly string[]>;
   accessTokenTtlSeconds: number;
+  tokenClaims: { issuer: string; audience: string; clockSkewSeconds: number };
   idleTimeoutSeconds: number;
   absoluteTimeoutSeconds: number;
   refreshReuseGraceSeconds: number;
@@ -323,6 +329,16 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
       queue: int('passwordHashing.queue', options.passwordHashing?.queue, d.hashQueue, 0),
     },
     initialAdmin: admin ? { username: admin.username, password: admin.password } : null,
+    tokenClaims: {
+      issuer: options.tokenClaims?.issuer ?? 'nest-sessions',
+      audience: options.tokenClaims?.audience ?? 'nest-sessions',
+      clockSkewSeconds: int(
+        'tokenClaims.clockSkewSeconds',
+        options.tokenClaims?.clockSkewSeconds,
+        30,
+        0,
+      ),
+    },
     connectionInfo: options.connectionInfo ?? getConnectionInfo,
     accessToken: options.transport?.accessToken ?? bearerToken,
     hooks: options.hooks ?? {},

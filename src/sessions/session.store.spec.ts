@@ -112,7 +112,9 @@ describe('SessionStore', () => {
     const ids = docs.map((d) => cached(d._id));
     expect(await store.evictOverLimit(String(userId), 3, t.clock.now())).toBe(1);
     expect(await stored(ids[0])).toMatchObject({ state: 'expired', endReason: 'evicted' });
-    expect(await store.endOthers(String(userId), ids[3], t.clock.now())).toBe(2);
+    // scope=others reaches the evicted (expired) one too: ending is final (issue 11 finding 2).
+    expect(await store.endOthers(String(userId), ids[3])).toBe(3);
+    expect(await stored(ids[0])).toMatchObject({ state: 'ended', endReason: 'logout' });
     expect(await store.endOne(ids[3], String(new Types.ObjectId()))).toBe(0);
     expect(await store.endOne(ids[3], String(userId))).toBe(1);
     expect(await store.endOne(ids[3])).toBe(0);

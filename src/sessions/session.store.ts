@@ -228,7 +228,7 @@ export class SessionStore {
   async revokeForReuse(sessionId: Types.ObjectId, now: Date): Promise<void> {
     await this.model.updateOne(
       { _id: sessionId, state: 'active' },
-      { $set: { state: 'ended', endReason: 'refresh_reuse', expiredAt: now } },
+      { $set: { state: 'ended', endReason: 'refresh_reuse', expiredAt: now, data: {} } },
     );
     this.cache.invalidate(String(sessionId));
   }
@@ -284,22 +284,29 @@ export class SessionStore {
 
   // ------------------------------------------------------------------- own-session actions
 
-  /** Signs the session out (`logout`) if it is active; how many changed (0 or 1). */
+  /**
+   * Signs the session out (`logout`) unless it already ended, expired ones too; how many
+   * changed (0 or 1).
+   */
   endOne(sessionId: string, userId?: string): Promise<number> {
-    return this.endActive(
+    return this.endSessions(
       userId === undefined ? { _id: sessionId } : { _id: sessionId, userId },
       'logout',
       'ended',
     );
   }
 
-  /** Signs out every other live session of the user; how many. */
-  endOthers(userId: string, keepSessionId: string, now: Date): Promise<number> {
-    return this.endActive(
-      { userId, _id: { $ne: keepSessionId }, ...this.liveFilter(now) },
-      'logout',
-      'ended',
-    );
+  /** Signs out every other session of the user that has not ended (active or expired); how many. */
+  endOthers(userId: string, keepSessionId: string): Promise<number> {
+    return this.endSessions({ userId, _id: { $ne: keepSessionId } }, 'logout', 'ended');
+  }
+
+  /**
+   * Ends every session of the user that has not ended yet, active or expired (a password change,
+   * a bootstrap admin password applied); how many.
+   */
+  endAllOfUser(userId: string | Types.ObjectId, reason: EndReason): Promise<number> {
+    return this.endSessions({ userId }, reason, 'ended');
   }
 
   /** Above `max` live sessions of the user, expires the oldest (`evicted`); how many. */
@@ -311,7 +318,7 @@ export class SessionStore {
       .select({ _id: 1 })
       .lean<{ _id: Types.ObjectId }[]>();
     if (!surplus.length) return 0;
-    return this.endActive({ _id: { $in: surplus.map((s) => s._id) } }, 'evicted', 'expired');
+    return this.endSessions({ _id: { $in: surplus.map((s) => s._id) } }, 'evicted', 'expired');
   }
 
   /** Sets the label of one of the user's sessions; null when it is not theirs. */
@@ -541,23 +548,34 @@ export class SessionStore {
   }
 
   /**
-   * Ends every active session matching `filter` with one bounded update on the ids found and
-   * drops them from the cache; how many changed.
+   * Ends (or expires) every session matching `filter` with one bounded update on the ids found
+   * and drops them from the cache; how many changed. Ending is final and reaches expired
+   * sessions too (issue 11 finding 2: a signed-out device left `expired` could be revived by an
+   * admin validate), and erases the session's data at once rather than after the retention
+   * period. Expiring touches active ones only.
    */
-  private async endActive(
+  private async endSessions(
     filter: QueryFilter<Session>,
     reason: EndReason,
     state: Exclude<SessionState, 'active'>,
   ): Promise<number> {
+    const from: SessionState[] = state === 'ended' ? ['active', 'expired'] : ['active'];
     const targets = await this.model
-      .find({ ...filter, state: 'active' })
+      .find({ ...filter, state: { $in: from } })
       .select({ _id: 1 })
       .lean<{ _id: Types.ObjectId }[]>();
     if (!targets.length) return 0;
     const ids = targets.map((t) => t._id);
     const result = await this.model.updateMany(
-      { _id: { $in: ids }, state: 'active' },
-      { $set: { state, endReason: reason, expiredAt: this.settings.clock.now() } },
+      { _id: { $in: ids }, state: { $in: from } },
+      {
+        $set: {
+          state,
+          endReason: reason,
+          expiredAt: this.settings.clock.now(),
+          ...(state === 'ended' ? { data: {} } : {}),
+        },
+      },
     );
     this.cache.invalidateMany(ids.map(String));
     return result.modifiedCount;

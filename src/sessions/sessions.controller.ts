@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   Controller,
   Delete,
@@ -45,12 +46,15 @@ const DATA_SCHEMA = {
 /** The caller's own sessions. Routes with fixed paths come before `:id`. */
 @ApiTags('sessions')
 @ApiBearerAuth()
+// Every answer here carries a token, session data or session details, so each handler says
+// `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: OwnSessionsService) {}
 
+  @Header('Cache-Control', 'no-store')
   @Get()
   @ApiOperation({ summary: "List the caller's sessions, newest first" })
   @ApiOkResponse({ type: [SessionView] })
@@ -63,6 +67,7 @@ export class SessionsController {
     return this.sessions.list(userId, query.state, sessionId);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Delete()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'End every other active session of the caller (scope=others)' })
@@ -76,6 +81,7 @@ export class SessionsController {
     return { ended: await this.sessions.endOthers(userId, sessionId) };
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get('current')
   @AllowExpiredSession()
   @ApiOperation({
@@ -91,6 +97,7 @@ export class SessionsController {
     return { ...view, valid: view.state === 'active', user };
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get('current/data')
   @ApiOperation({ summary: "The current session's data ({} when none)" })
   @ApiOkResponse({ schema: DATA_SCHEMA })
@@ -98,6 +105,7 @@ export class SessionsController {
     return data;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Patch('current/data')
   @ApiOperation({ summary: 'Merge into the data (JSON Merge Patch: a key set to null is removed)' })
   @ApiBody({ schema: DATA_SCHEMA })
@@ -111,6 +119,7 @@ export class SessionsController {
     return merged;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Put('current/data')
   @ApiOperation({ summary: 'Replace the data' })
   @ApiBody({ schema: DATA_SCHEMA })
@@ -122,6 +131,7 @@ export class SessionsController {
     return body;
   }
 
+  @Header('Cache-Control', 'no-store')
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
@@ -134,6 +144,7 @@ export class SessionsController {
     return this.sessions.viewOne(userId, params.id, session);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Patch(':id')
   @ApiOperation({ summary: 'Label one of the caller’s sessions' })
   @ApiOkResponse({ type: SessionView })
@@ -147,6 +158,7 @@ export class SessionsController {
     return this.sessions.label(userId, params.id, body.label, sessionId);
   }
 
+  @Header('Cache-Control', 'no-store')
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one of the caller’s sessions (sign out another device)' })

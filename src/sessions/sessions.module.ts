@@ -33,6 +33,7 @@ import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { InitialAdmin } from './initial-admin';
 
 /**
  * The options, resolved once, in a module of their own: the host's `forRootAsync` factory
@@ -61,7 +62,6 @@ class SessionOptionsModule {
           provide: USERS_OPTIONS,
           useFactory: (settings: SessionSettings): UsersOptions => ({
             passwordHashing: settings.passwordHashing,
-            initialAdmin: settings.initialAdmin,
           }),
           inject: [SESSION_SETTINGS],
         },
@@ -139,6 +139,7 @@ export class SessionModule {
         SessionsService,
         SessionCheckService,
         OwnSessionsService,
+        InitialAdmin,
         TokenService,
         SessionCache,
         SessionGuard,

@@ -1,6 +1,8 @@
 import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
 import { ApiException } from '../common/api.exception';
+import * as accessToken from './access-token';
+import { keyIdOf } from './access-token';
 import { resolveSessionOptions } from './session-module.options';
 import { TokenService } from './token.service';
 
@@ -17,16 +19,24 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('TokenService', () => {
-  const tokens = new TokenService(new JwtService(), config);
+  const tokens = new TokenService(config);
 
-  it('signs HS256 access tokens with sub, sid, typ and the given iat, verified against a clock', () => {
+  it('signs HS256 access tokens with kid, sub, sid, typ, iss, aud and the given iat, verified against a clock', () => {
     const token = tokens.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     const [header, payload] = token
       .split('.')
       .slice(0, 2)
       .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
-    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(payload).toEqual({ sub: 'u1', sid: 's1', typ: 'access', iat: nowS, exp: nowS + 900 });
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyIdOf('k') });
+    expect(payload).toEqual({
+      sub: 'u1',
+      sid: 's1',
+      typ: 'access',
+      iss: 'nest-sessions',
+      aud: 'nest-sessions',
+      iat: nowS,
+      exp: nowS + 900,
+    });
     expect(tokens.verifyAccess(token, 'k', (nowS + 899) * 1000)).toEqual({ sub: 'u1', sid: 's1' });
     expect(codeOf(() => tokens.verifyAccess(token, 'k', (nowS + 900) * 1000))).toBe(
       'TOKEN_INVALID',
@@ -67,7 +77,6 @@ describe('TokenService', () => {
 
   it('takes the secret from getTokenSecret when configured', async () => {
     const custom = new TokenService(
-      new JwtService(),
       resolveSessionOptions({
         getTokenSecret: (req) => `t-${String(req.headers['x-tenant'])}`,
       }),
@@ -78,9 +87,8 @@ describe('TokenService', () => {
   });
 
   it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
-    const jwt = new JwtService();
-    const own = new TokenService(jwt, config);
-    const verify = jest.spyOn(jwt, 'verify');
+    const own = new TokenService(config);
+    const verify = jest.spyOn(accessToken, 'verifyAccessToken');
     const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
     expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
     expect(own.verifyAccess(token, 'k', (nowS + 899) * 1000 + 999)).toEqual({
@@ -101,7 +109,7 @@ describe('TokenService', () => {
   });
 
   it('signs with the first secret and verifies with any of the list (rotation)', () => {
-    const own = new TokenService(new JwtService(), config);
+    const own = new TokenService(config);
     const old = own.signAccess({ sub: 'u1', sid: 's1' }, 'old', nowS);
     const current = own.signAccess({ sub: 'u1', sid: 's1' }, 'new', nowS);
     expect(own.verifyAccess(old, ['new', 'old'], nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });

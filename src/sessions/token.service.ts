@@ -1,19 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  hkdfSync,
-  KeyObject,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unauthorized } from '../common/api.exception';
 import { BoundedCache } from '../common/bounded-cache';
 import { ErrorCode } from '../common/error-codes';
-import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
+import {
+  AccessTokenKey,
+  AccessTokenPolicy,
+  accessTokenKeys,
+  signAccessToken,
+  verifyAccessToken,
+} from './access-token';
+import { SESSION_SETTINGS, SessionSettings, TokenSecrets } from './session-module.options';
 
 export interface AccessClaims {
   sub: string;
@@ -26,15 +24,16 @@ const KEY_TTL_MS = 60 * 60 * 1000;
 /** Access tokens whose signature was checked; a client sends the same one for up to its TTL. */
 const MAX_VERIFIED_TOKENS = 10_000;
 
-interface Keys {
-  signing: KeyObject;
+interface KeySet {
+  all: AccessTokenKey[];
+  signing: AccessTokenKey;
   rotation: Buffer;
 }
 
 interface VerifiedToken {
-  secret: string;
+  keys: KeySet;
   claims: AccessClaims;
-  /** `exp` in seconds: valid while the clock's second is before it, as jsonwebtoken decides. */
+  /** `exp` in seconds: valid while the clock's second is before it. */
   exp: number;
 }
 
@@ -42,29 +41,34 @@ const invalidToken = () =>
   unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
 
 /**
- * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`) and refresh tokens
- * (256 random bits, opaque, stored only as SHA-256). Token successors on rotation are derived,
- * not random: `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window
- * maps to the very pair the first rotation issued, on any instance, with only hashes stored.
+ * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`, `iss`, `aud`, `iat`,
+ * `exp`, header `kid`; the rules are in access-token.ts) and refresh tokens (256 random bits,
+ * opaque, stored only as SHA-256). Token successors on rotation are derived, not random:
+ * `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window maps to the
+ * very pair the first rotation issued, on any instance, with only hashes stored.
  */
 @Injectable()
 export class TokenService {
-  private readonly keys = new BoundedCache<string, Keys>({
+  private readonly keys = new BoundedCache<string, KeySet>({
     max: MAX_CACHED_KEYS,
     ttlMs: KEY_TTL_MS,
   });
   private readonly verified: BoundedCache<string, VerifiedToken>;
+  private readonly policy: AccessTokenPolicy;
 
-  constructor(
-    private readonly jwt: JwtService,
-    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
-  ) {
+  constructor(@Inject(SESSION_SETTINGS) private readonly settings: SessionSettings) {
     // A remembered token is dropped at the latest when a token issued now would have expired.
     this.verified = new BoundedCache({
       max: MAX_VERIFIED_TOKENS,
       ttlMs: settings.accessTokenTtlSeconds * 1000,
       clock: settings.clock,
     });
+    this.policy = {
+      issuer: settings.tokenClaims.issuer,
+      audience: settings.tokenClaims.audience,
+      ttlSeconds: settings.accessTokenTtlSeconds,
+      clockSkewSeconds: settings.tokenClaims.clockSkewSeconds,
+    };
   }
 
   get accessTokenTtlSeconds(): number {
@@ -76,57 +80,34 @@ export class TokenService {
     return this.settings.secretsFor(request);
   }
 
-  signAccess(claims: AccessClaims, secret: string, issuedAtSeconds: number): string {
-    return this.jwt.sign(
-      { sub: claims.sub, sid: claims.sid, typ: 'access', iat: issuedAtSeconds },
-      {
-        // jsonwebtoken takes a KeyObject; @nestjs/jwt's types only name string | Buffer.
-        secret: this.keysFor(secret).signing as unknown as string,
-        algorithm: 'HS256',
-        expiresIn: this.settings.accessTokenTtlSeconds,
-      },
+  signAccess(claims: AccessClaims, secrets: TokenSecrets, issuedAtSeconds: number): string {
+    return signAccessToken(
+      { sub: claims.sub, sid: claims.sid },
+      this.keysFor(secrets).signing,
+      issuedAtSeconds,
+      this.policy,
     );
   }
 
   /**
-   * Verifies signature (HS256 only, so `alg: none` is refused), expiry against `nowMs`, and type.
-   * A token already verified under the same secret is not verified again (HMAC, base64 and JSON
-   * on every request of every client): only its expiry is checked, the same way.
+   * Verifies the token by the rules of access-token.ts against `nowMs`. A token already
+   * verified under the same keys is not verified again (HMAC, base64 and JSON on every request
+   * of every client): only its expiry is checked, the same way.
    */
-  verifyAccess(token: string, secrets: string | readonly string[], nowMs: number): AccessClaims {
-    const candidates = typeof secrets === 'string' ? [secrets] : secrets;
+  verifyAccess(token: string, secrets: TokenSecrets, nowMs: number): AccessClaims {
     const nowS = Math.floor(nowMs / 1000);
+    const keys = this.keysFor(secrets);
     const known = this.verified.get(token);
-    if (known !== undefined && candidates.includes(known.secret)) {
+    if (known !== undefined && known.keys === keys) {
       if (nowS < known.exp) return known.claims;
       this.verified.delete(token);
       throw invalidToken();
     }
-    for (const secret of candidates) {
-      const payload = this.verifyWith(token, secret, nowS);
-      if (payload === null) continue;
-      const { sub, sid, typ, exp } = payload;
-      if (typ !== 'access' || typeof sub !== 'string' || typeof sid !== 'string') {
-        throw invalidToken();
-      }
-      const claims: AccessClaims = Object.freeze({ sub, sid });
-      // Only tokens that expire are remembered (ours always do).
-      if (typeof exp === 'number') this.verified.set(token, { secret, claims, exp });
-      return claims;
-    }
-    throw invalidToken();
-  }
-
-  private verifyWith(token: string, secret: string, nowS: number): Record<string, unknown> | null {
-    try {
-      return this.jwt.verify<Record<string, unknown>>(token, {
-        secret: this.keysFor(secret).signing as unknown as string,
-        algorithms: ['HS256'],
-        clockTimestamp: nowS,
-      });
-    } catch {
-      return null;
-    }
+    const verified = verifyAccessToken(token, keys.all, nowS, this.policy);
+    if (!verified) throw invalidToken();
+    const claims: AccessClaims = Object.freeze({ sub: verified.sub, sid: verified.sid });
+    this.verified.set(token, { keys, claims, exp: verified.exp });
+    return claims;
   }
 
   newRefreshToken(): string {
@@ -134,8 +115,8 @@ export class TokenService {
   }
 
   /** The token that replaces `presented` on rotation; the same for the same input, always. */
-  successorOf(presented: string, secret: string): string {
-    return createHmac('sha256', this.keysFor(secret).rotation)
+  successorOf(presented: string, secrets: TokenSecrets): string {
+    return createHmac('sha256', this.keysFor(secrets).rotation)
       .update(presented)
       .digest('base64url');
   }
@@ -151,16 +132,21 @@ export class TokenService {
     return x.length === y.length && timingSafeEqual(x, y);
   }
 
-  private keysFor(secret: string): Keys {
-    let keys = this.keys.get(secret);
+  private keysFor(secrets: TokenSecrets): KeySet {
+    const list = typeof secrets === 'string' ? [secrets] : secrets;
+    if (!list.length) throw new Error('No access-token secret for this request');
+    const id = list.join('\0');
+    let keys = this.keys.get(id);
     if (!keys) {
+      const all = accessTokenKeys(list);
       keys = {
-        signing: createSecretKey(Buffer.from(secret, 'utf8')),
+        all,
+        signing: all[0],
         rotation: Buffer.from(
-          hkdfSync('sha256', secret, Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
+          hkdfSync('sha256', list[0], Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
         ),
       };
-      this.keys.set(secret, keys);
+      this.keys.set(id, keys);
     }
     return keys;
   }

@@ -9,7 +9,6 @@ describe('PasswordService', () => {
       concurrency: 4,
       queue: 64,
     },
-    initialAdmin: null,
   };
   const passwords = new PasswordService(config);
   beforeAll(() => passwords.onModuleInit());

@@ -10,6 +10,4 @@ export interface UsersOptions {
     concurrency: number;
     queue: number;
   };
-  /** Created with the `admin` role at start-up unless a user of that name exists. */
-  initialAdmin: { username: string; password: string } | null;
 }

@@ -1,7 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { USERS_OPTIONS, type UsersOptions } from './users.options';
 import { conflict } from '../common/api.exception';
 import { PasswordService } from './password.service';
 import { User } from './schemas/user.schema';
@@ -17,28 +16,71 @@ export interface CreateUserInput {
 const unique = (values: string[] | undefined) => [...new Set(values ?? [])];
 
 @Injectable()
-export class UsersService implements OnApplicationBootstrap {
-  private readonly logger = new Logger(UsersService.name);
-
+export class UsersService {
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly passwords: PasswordService,
-    @Inject(USERS_OPTIONS) private readonly settings: UsersOptions,
   ) {}
 
-  /** Creates the `initialAdmin` of the options unless a user of that name exists. */
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.settings.initialAdmin) return;
-    const { username: adminUsername, password: adminPassword } = this.settings.initialAdmin;
-    const passwordHash = await this.passwords.hash(adminPassword);
-    // One upsert: several instances starting together create the admin once and never
-    // overwrite an existing user's password or roles.
-    const result = await this.users.updateOne(
-      { username: adminUsername },
-      { $setOnInsert: { username: adminUsername, passwordHash, roles: ['admin'], groups: [] } },
+  /**
+   * Makes the ADMIN_USERNAME user exist with ADMIN_PASSWORD: created when missing; when the
+   * variable changed since it was last applied, the new password is applied (`applied`: the
+   * caller ends the admin's sessions); otherwise left alone, so a password changed through the
+   * API is not reverted by the next restart. Refuses (throws) when the name belongs to a user who
+   * is not an admin: the variable must never take over someone else's account.
+   */
+  async ensureBootstrapAdmin(
+    username: string,
+    password: string,
+  ): Promise<{ outcome: 'created' | 'applied' | 'unchanged'; userId: string }> {
+    const passwordHash = await this.passwords.hash(password);
+    // One upsert: several instances starting together create the admin once.
+    const created = await this.users.updateOne(
+      { username },
+      {
+        $setOnInsert: {
+          username,
+          passwordHash,
+          bootstrapPasswordHash: passwordHash,
+          roles: ['admin'],
+          groups: [],
+        },
+      },
       { upsert: true },
     );
-    if (result.upsertedCount) this.logger.log(`Created the admin user "${adminUsername}"`);
+    if (created.upsertedId) return { outcome: 'created', userId: String(created.upsertedId) };
+
+    const user = await this.users
+      .findOne({ username })
+      .select('+passwordHash +bootstrapPasswordHash')
+      .lean<User & { _id: Types.ObjectId }>();
+    if (!user) throw new Error(`ADMIN_USERNAME: the user "${username}" vanished during start-up`);
+    const userId = String(user._id);
+    if (!user.roles.includes('admin')) {
+      throw new Error(
+        `ADMIN_USERNAME: "${username}" is an existing user without the admin role; ` +
+          'name another user, or unset ADMIN_USERNAME/ADMIN_PASSWORD',
+      );
+    }
+    const applied = user.bootstrapPasswordHash ?? null;
+    if (applied && (await this.passwords.verify(applied, password))) {
+      return { outcome: 'unchanged', userId };
+    }
+    if (!applied && (await this.passwords.verify(user.passwordHash, password))) {
+      // An admin made before ADMIN_PASSWORD changes were tracked: remember what was applied.
+      await this.users.updateOne(
+        { _id: user._id, bootstrapPasswordHash: { $exists: false } },
+        { $set: { bootstrapPasswordHash: user.passwordHash } },
+      );
+      return { outcome: 'unchanged', userId };
+    }
+    // Conditional on what this instance read: of several instances starting with the new value
+    // one applies it, the others find it applied.
+    const result = await this.users.updateOne(
+      { _id: user._id, bootstrapPasswordHash: applied ?? { $exists: false } },
+      { $set: { passwordHash, bootstrapPasswordHash: passwordHash } },
+    );
+    return { outcome: result.modifiedCount ? 'applied' : 'unchanged', userId };
   }
 
   /** Creates a user with a hashed password; 409 CONFLICT when the username is taken. */

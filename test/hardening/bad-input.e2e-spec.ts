@@ -418,7 +418,10 @@ describe('hostile input on every documented route (e2e, property-based)', () => 
       expect(typeof s.data === 'object' && s.data !== null && !Array.isArray(s.data)).toBe(true);
       assertSafeKeys(s.data, `data of session ${s._id}`);
       const id = String(s._id);
-      expect(s.data).toEqual(ledger.data.has(id) ? ledger.data.get(id) : {});
+      // Ending a session erases its data (contract: "A session's data is erased when the
+      // session ends"); a live or expired one holds what the last accepted write answered.
+      const written = ledger.data.has(id) ? ledger.data.get(id) : {};
+      expect(s.data).toEqual(s.state === 'ended' ? {} : written);
       if (ledger.labels.has(id)) expect(s.label).toEqual(ledger.labels.get(id));
     }
   });

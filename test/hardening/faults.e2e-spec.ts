@@ -211,7 +211,7 @@ describe('SIGTERM under load (e2e)', () => {
       MONGODB_URI: db.uri,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
-      JWT_SECRET: 'faults-test-secret-0123456789abcdef',
+      JWT_SECRET: 'faults-5e1a9d3c7f2b6e0a8d4c1f7b3e9a5d2c',
       SWEEP_ENABLED: 'false',
       LOGIN_RATE_LIMIT: '1000',
       LOGIN_IP_RATE_LIMIT: '1000',

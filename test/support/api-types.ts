@@ -408,6 +408,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -487,6 +488,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -536,6 +538,7 @@ export interface components {
         | 'absolute_timeout'
         | 'refresh_reuse'
         | 'evicted'
+        | 'password_changed'
         | null;
       /**
        * @description Effective state (timeouts applied)
@@ -588,7 +591,10 @@ export interface components {
     CreateUserDto: {
       /** @example alice */
       username: string;
-      /** @example correct horse battery staple */
+      /**
+       * @description 12 to 1024 characters, not equal to the username
+       * @example correct horse battery staple
+       */
       password: string;
       /**
        * @description Roles of the new user

@@ -49,7 +49,11 @@ export function nodeArgsFor(script: string): string[] {
 }
 
 /** Starts the service as `npm start` would, on a free port, and waits until it listens. */
-export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
+/** A variable set to undefined is removed from the environment the service sees. */
+export async function startAppProcess(
+  env: Record<string, string | undefined>,
+  options: { startTimeoutMs?: number } = {},
+): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, nodeArgsFor('src/main'), {
     cwd: ROOT,
@@ -117,7 +121,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
     kill: (signal = 'SIGTERM') => void child.kill(signal),
   };
   try {
-    await waitForLine((line) => line.includes(`listening on port ${port}`));
+    await waitForLine((line) => line.includes(`listening on port ${port}`), options.startTimeoutMs);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

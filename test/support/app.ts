@@ -30,7 +30,7 @@ export interface TestApp {
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
-  JWT_SECRET: 'test-secret-0123456789-0123456789-abcdef',
+  JWT_SECRET: 'test-3f9c1a7e5b2d8f4a6c0e9b7d1f3a5c8e2b',
   PASSWORD_HASH_MEMORY_KIB: '1024',
   PASSWORD_HASH_TIME_COST: '1',
   LOGIN_RATE_LIMIT: '1000',
@@ -66,7 +66,7 @@ export async function createTestApp(
     process.env[key] = value;
   }
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
-  let app: NestExpressApplication;
+  let app: NestExpressApplication | undefined;
   try {
     const moduleRef = await Test.createTestingModule({ imports: [options.module ?? AppModule] })
       .overrideProvider(Clock)
@@ -80,6 +80,8 @@ export async function createTestApp(
     configureApp(app);
     await app.init();
   } catch (error) {
+    // A start refused in a lifecycle hook (e.g. the bootstrap admin) has already connected.
+    await app?.close().catch(() => undefined);
     if (!options.db) await db.stop();
     throw error;
   } finally {

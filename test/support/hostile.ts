@@ -3,6 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { createHmac } from 'node:crypto';
+import { keyIdOf } from '../../src/sessions/access-token';
 import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { ALLOW_EXPIRED_KEY } from '../../src/sessions/decorators/allow-expired-session.decorator';
@@ -80,11 +81,21 @@ export function assertNoServerError(
 const b64url = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
-/** A JWT with any header and payload, HMAC signed with `secret` (or unsigned). */
+/** `iss` and `aud` of the service's access tokens. */
+export const TOKEN_CLAIMS = { iss: 'nest-sessions', aud: 'nest-sessions' } as const;
+
+/**
+ * A JWT with any header and payload, HMAC signed with `secret` (or unsigned). The default header
+ * names the secret's `kid`, as the service's own tokens do.
+ */
 export function forgeJwt(
   payload: Record<string, unknown>,
   secret: string | null,
-  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+  header: Record<string, unknown> = {
+    alg: 'HS256',
+    typ: 'JWT',
+    ...(secret === null ? {} : { kid: keyIdOf(secret) }),
+  },
   hash: 'sha256' | 'sha512' = 'sha256',
 ): string {
   const head = `${b64url(header)}.${b64url(payload)}`;
@@ -103,7 +114,8 @@ export function forgedAuthorizations(opts: {
   sid: string;
 }): Record<string, string> {
   const { secret, nowSeconds: now, sub, sid } = opts;
-  const claims = { sub, sid, typ: 'access', iat: now, exp: now + 600 };
+  const claims = { sub, sid, typ: 'access', ...TOKEN_CLAIMS, iat: now, exp: now + 600 };
+  const kid = keyIdOf(secret);
   const validShape = forgeJwt(claims, secret);
   const [h, p] = validShape.split('.');
   return {
@@ -130,6 +142,16 @@ export function forgedAuthorizations(opts: {
       .digest('base64url')}`,
     headerNotJson: `Bearer ${b64url('{{{')}.${p}.sig`,
     hugeToken: `Bearer ${'A'.repeat(6000)}`,
+    // Issue 11 finding 1: correctly signed with the real secret, each breaking one claim rule.
+    noExp: `Bearer ${forgeJwt({ ...claims, exp: undefined }, secret)}`,
+    expTenYearsOut: `Bearer ${forgeJwt({ ...claims, exp: now + 10 * 365 * 86400 }, secret)}`,
+    iatDaysAhead: `Bearer ${forgeJwt({ ...claims, iat: now + 3 * 86400, exp: now + 3 * 86400 + 600 }, secret)}`,
+    noIat: `Bearer ${forgeJwt({ ...claims, iat: undefined }, secret)}`,
+    noIss: `Bearer ${forgeJwt({ ...claims, iss: undefined }, secret)}`,
+    otherAudience: `Bearer ${forgeJwt({ ...claims, aud: 'another-service' }, secret)}`,
+    noKid: `Bearer ${forgeJwt(claims, secret, { alg: 'HS256', typ: 'JWT' })}`,
+    unknownKid: `Bearer ${forgeJwt(claims, secret, { alg: 'HS256', typ: 'JWT', kid: 'someone-else' })}`,
+    kidOfAnotherSecret: `Bearer ${forgeJwt(claims, 'not-the-secret-0123456789-0123456789', { alg: 'HS256', kid })}`,
   };
 }
 
@@ -142,7 +164,7 @@ export function orphanAuthorizations(opts: {
 }): Record<string, string> {
   const { secret, nowSeconds: now, sub, otherUsersSid } = opts;
   const token = (sid: string) =>
-    `Bearer ${forgeJwt({ sub, sid, typ: 'access', iat: now, exp: now + 600 }, secret)}`;
+    `Bearer ${forgeJwt({ sub, sid, typ: 'access', ...TOKEN_CLAIMS, iat: now, exp: now + 600 }, secret)}`;
   return {
     nonexistentSid: token('0123456789abcdef01234567'),
     malformedSid: token('not-an-object-id'),

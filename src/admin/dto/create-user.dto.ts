@@ -1,11 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { NameListField, PasswordField, UsernameField } from '../../users/dto/user-fields.decorator';
+import {
+  NameListField,
+  NewPasswordField,
+  UsernameField,
+} from '../../users/dto/user-fields.decorator';
 
 export class CreateUserDto {
   @UsernameField()
   username: string;
 
-  @PasswordField()
+  @NewPasswordField('username')
   password: string;
 
   @NameListField('Roles of the new user', ['admin'])

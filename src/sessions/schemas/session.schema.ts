@@ -12,6 +12,7 @@ export const END_REASONS = [
   'absolute_timeout',
   'refresh_reuse',
   'evicted',
+  'password_changed',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 

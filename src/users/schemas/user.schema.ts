@@ -10,6 +10,14 @@ export class User {
   @Prop({ required: true, select: false })
   passwordHash: string;
 
+  /**
+   * The bootstrap admin only: the hash of the ADMIN_PASSWORD last applied, so a start with a
+   * changed ADMIN_PASSWORD applies it while an unchanged one leaves a password changed since
+   * through the API alone (docs/security.md).
+   */
+  @Prop({ type: String, select: false })
+  bootstrapPasswordHash?: string;
+
   @Prop({ type: [String], default: [] })
   roles: string[];
 
