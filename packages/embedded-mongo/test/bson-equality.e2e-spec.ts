@@ -184,13 +184,13 @@ describe('BSON equality through the official driver', () => {
       // "Comparison/Sort Order": an array field sorts by its smallest element ascending; the
       // element without b contributes null, which sorts before numbers.
       const sorted = await docs
-        .find({ _id: { $in: [3, 4] } })
+        .find({ _id: { $in: [3, 4] as never[] } })
         .sort({ 'a.b': 1 })
         .toArray();
       expect(sorted.map((doc) => doc._id as unknown)).toEqual([3, 4]);
       await docs.updateOne({ _id: 4 as never }, { $set: { a: [{ b: 0 }] } });
       const again = await docs
-        .find({ _id: { $in: [3, 4] } })
+        .find({ _id: { $in: [3, 4] as never[] } })
         .sort({ 'a.b': 1 })
         .toArray();
       expect(again.map((doc) => doc._id as unknown)).toEqual([3, 4]);
