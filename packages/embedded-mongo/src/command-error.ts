@@ -70,6 +70,14 @@ export const ErrorCode = {
   Location40198: 40198,
   Location40199: 40199,
   Location40201: 40201,
+  /** `$skip`, `$limit` and `$sample` arguments. */
+  Location15956: 15956,
+  Location15958: 15958,
+  Location28745: 28745,
+  Location28746: 28746,
+  Location28747: 28747,
+  Location28748: 28748,
+  Location28749: 28749,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { ProcessingMode } from 'mingo';
-import { engineAggregator, engineQuery } from '../storage/mongod-operators';
+import { engineAggregator, engineQuery, stageCount } from '../storage/mongod-operators';
 import { CommandError } from '../command-error';
 import { applyElemMatch, splitElemMatch } from '../storage/elem-match-projection';
 import { evaluationView } from '../storage/bson-number';
@@ -316,9 +316,10 @@ function runPipeline(
     } else if (op === '$sort' && isPlainObject(argument) && !hasMeta(argument)) {
       flush();
       docs = sortDocuments(docs, parseSortSpec(argument), options.collation);
-    } else if ((op === '$skip' || op === '$limit') && typeof argument === 'number') {
+    } else if (op === '$skip' || op === '$limit') {
+      const count = stageCount(op, argument);
       flush();
-      docs = op === '$skip' ? docs.slice(argument) : docs.slice(0, argument);
+      docs = op === '$skip' ? docs.slice(count) : docs.slice(0, count);
     } else {
       pending.push(stage);
     }

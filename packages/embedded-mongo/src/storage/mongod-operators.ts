@@ -19,6 +19,7 @@ import {
   compareBson,
   isPlainObject,
   stringComparator,
+  toNumber,
   valueKey,
   type StringComparator,
 } from './bson-value';
@@ -723,7 +724,65 @@ const project: PipelineOperator = (collection, expr, options) => {
     .map((doc: Document) => inProjectionOrder(doc, inputs.shift(), tree) as Document);
 };
 
+/**
+ * The count of `$skip` or `$limit` as mongod parses it (parseIntegerElementToNonNegativeLong):
+ * an integral number (2.0 is 2), not negative, and for `$limit` not zero. mingo sliced with
+ * whatever it got, so `$skip: -1` returned the last document and `$limit: -1` all but one.
+ */
+export function stageCount(stage: '$skip' | '$limit', value: Any): number {
+  const code = stage === '$skip' ? 'Location15956' : 'Location15958';
+  const shown = `${stage}: ${formatValue(value)}`;
+  let reason: string | undefined;
+  if (!numericKind(value)) reason = `Expected a number in: ${shown}`;
+  else if (!Number.isInteger(toNumber(value))) reason = `Expected an integer: ${shown}`;
+  else if (toNumber(value) < 0) reason = `Expected a non-negative number in: ${shown}`;
+  if (reason) throw new CommandError(code, `invalid argument to ${stage} stage: ${reason}`);
+  const count = toNumber(value);
+  if (stage === '$limit' && count === 0) {
+    throw new CommandError(code, 'the limit must be positive');
+  }
+  return count;
+}
+
+/**
+ * `$sample` as mongod does it: `size` distinct documents (all of them, shuffled, when there
+ * are fewer). mingo drew with replacement, so documents repeated, and looped forever (until
+ * the process ran out of memory) on a negative or fractional size.
+ */
+const sample: PipelineOperator = (collection, expr) => {
+  if (!isPlainObject(expr)) {
+    throw new CommandError('Location28745', 'the $sample stage specification must be an object');
+  }
+  for (const key of Object.keys(expr)) {
+    if (key !== 'size') {
+      throw new CommandError('Location28748', `unrecognized option to $sample: ${key}`);
+    }
+  }
+  if (!('size' in expr)) {
+    throw new CommandError('Location28749', '$sample stage must specify a size');
+  }
+  if (!numericKind(expr.size)) {
+    throw new CommandError('Location28746', 'size argument to $sample must be a number');
+  }
+  const size = Math.trunc(toNumber(expr.size));
+  if (size < 0) {
+    throw new CommandError('Location28747', 'size argument to $sample must not be negative');
+  }
+  return collection.transform((items: Any[]) => {
+    const pool = items.slice();
+    const count = Math.min(size, pool.length);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return Lazy(pool.slice(0, count));
+  });
+};
+
 export const pipelineOverrides: Record<string, PipelineOperator> = {
+  $sample: sample,
+  $skip: (collection, expr) => collection.drop(stageCount('$skip', expr)),
+  $limit: (collection, expr) => collection.take(stageCount('$limit', expr)),
   $group: group,
   $bucket: bucket,
   $lookup: lookup,
