@@ -14,12 +14,31 @@ const ESM_ONLY_PACKAGES = [
   '@borewit',
   'uint8array-extras',
   '@sparticuz/chromium',
+  // @fastify/static's (Swagger UI on Fastify)
+  '@fastify/static/node_modules/content-disposition',
+  'content-disposition',
 ];
 
-module.exports = {
+/** The e2e suites that run on both HTTP platforms (HTTP_PLATFORM); the rest on the default. */
+const BOTH_PLATFORMS = [
+  'auth',
+  'sessions',
+  'session-data',
+  'admin',
+  'csv-export',
+  'platform',
+  'operations',
+  'health',
+  'lifecycle',
+  'cookie-transport',
+  'sso-strategy',
+  'hardening/bad-input',
+  'hardening/regressions',
+];
+
+const project = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
-  testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
   transform: {
     // Type checking is `npm run typecheck`'s job; with `isolatedModules` ts-jest transpiles each
     // file alone, which keeps the suite fast.
@@ -28,6 +47,22 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   testEnvironment: 'node',
+};
+
+module.exports = {
+  projects: [
+    {
+      ...project,
+      displayName: 'default',
+      testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
+    },
+    {
+      ...project,
+      displayName: 'fastify',
+      testRegex: `test/(${BOTH_PLATFORMS.join('|')})\\.e2e-spec\\.ts$`,
+      setupFiles: ['<rootDir>/test/support/fastify-platform.js'],
+    },
+  ],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigType, registerAs } from '@nestjs/config';
+import bytes from 'bytes';
 import { env } from './env.validation';
 import { splitSecrets } from './secrets';
 
@@ -37,7 +38,10 @@ export const appConfig = registerAs('app', () => {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     corsOrigins: list(e.CORS_ORIGINS),
     bodyLimit: e.BODY_LIMIT,
+    /** BODY_LIMIT in bytes (validated to parse), for Fastify, which takes a number. */
+    bodyLimitBytes: bytes.parse(e.BODY_LIMIT)!,
     logLevel: e.LOG_LEVEL,
+    httpPlatform: e.HTTP_PLATFORM,
   };
 });
 
@@ -81,6 +85,9 @@ export const authConfig = registerAs('auth', () => {
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     loginIpRateLimit: e.LOGIN_IP_RATE_LIMIT,
+    tokenTransport: e.TOKEN_TRANSPORT,
+    /** Cookies are Secure (HTTPS only, `__Host-` names) in production; plain HTTP elsewhere. */
+    secureCookies: e.NODE_ENV === 'production',
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,
@@ -103,6 +110,8 @@ export const sessionConfig = registerAs('session', () => {
     maxPerUser: e.SESSION_MAX_PER_USER,
     retentionSeconds: e.SESSION_RETENTION_SECONDS,
     cacheTtlMs: e.SESSION_CACHE_TTL_MS,
+    cacheWatch:
+      e.SESSION_CACHE_WATCH === 'auto' ? ('auto' as const) : e.SESSION_CACHE_WATCH === 'true',
     /** lastSeenAt is written at most this often per session, to keep reads off the write path. */
     lastSeenWriteIntervalSeconds: 60,
   };

@@ -22,6 +22,7 @@ describe('validateEnv', () => {
       LOGIN_RATE_LIMIT: 10,
       LOGIN_IP_RATE_LIMIT: 50,
       PEER_HOSTS: '',
+      TOKEN_TRANSPORT: 'header',
     });
     expect(env.MONGODB_URI).toBeUndefined();
     expect(env.JWT_SECRET).toBeUndefined();
@@ -38,6 +39,21 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ PORT: 'eighty', ACCESS_TOKEN_TTL_SECONDS: '0' })).toThrow(
       /PORT="eighty"[\s\S]*ACCESS_TOKEN_TTL_SECONDS=0/,
     );
+  });
+
+  it('takes HTTP_PLATFORM express or fastify only, and a BODY_LIMIT that is a size', () => {
+    expect(validateEnv({ HTTP_PLATFORM: 'fastify' }).HTTP_PLATFORM).toBe('fastify');
+    expect(() => validateEnv({ HTTP_PLATFORM: 'koa' })).toThrow(/HTTP_PLATFORM="koa"/);
+    expect(validateEnv({ BODY_LIMIT: '1mb' }).BODY_LIMIT).toBe('1mb');
+    for (const bad of ['lots', '0', '-5kb']) {
+      expect(() => validateEnv({ BODY_LIMIT: bad })).toThrow(/BODY_LIMIT/);
+    }
+  });
+
+  it('accepts header, cookie or both as TOKEN_TRANSPORT, nothing else', () => {
+    expect(validateEnv({ TOKEN_TRANSPORT: 'cookie' }).TOKEN_TRANSPORT).toBe('cookie');
+    expect(validateEnv({ TOKEN_TRANSPORT: 'both' }).TOKEN_TRANSPORT).toBe('both');
+    expect(() => validateEnv({ TOKEN_TRANSPORT: 'cookies' })).toThrow(/TOKEN_TRANSPORT="cookies"/);
   });
 
   it('rejects an invalid cron expression', () => {

@@ -10,6 +10,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import bytes from 'bytes';
 import { CronTime } from 'cron';
 import {
   guessesLog10,
@@ -105,6 +106,13 @@ export class EnvironmentVariables {
   @Min(0)
   SESSION_CACHE_TTL_MS = 5000;
 
+  /**
+   * Follow session and user changes through change streams so that revocation by any
+   * instance empties this one's cache at once: `auto` where the database supports them.
+   */
+  @IsIn(['auto', 'true', 'false'])
+  SESSION_CACHE_WATCH: 'auto' | 'true' | 'false' = 'auto';
+
   @IsString()
   SWEEP_CRON = '0 * * * * *';
 
@@ -179,6 +187,10 @@ export class EnvironmentVariables {
   @Max(10000)
   PASSWORD_HASH_QUEUE = 8;
 
+  /** Where tokens travel: headers and JSON bodies, HttpOnly cookies with CSRF, or both. */
+  @IsIn(['header', 'cookie', 'both'])
+  TOKEN_TRANSPORT: 'header' | 'cookie' | 'both' = 'header';
+
   @IsOptional()
   @IsString()
   CORS_ORIGINS = '';
@@ -188,7 +200,13 @@ export class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** The Nest HTTP adapter (docs/operations.md says why the default is what it is). */
+  @IsIn(['express', 'fastify'])
+  HTTP_PLATFORM: HttpPlatform = 'express';
 }
+
+export type HttpPlatform = 'express' | 'fastify';
 
 function describe(errors: ValidationError[]): string {
   return errors
@@ -299,6 +317,10 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
       'TRUST_PROXY=true: every client could choose its own IP (and rate-limit key) with X-Forwarded-For; ' +
         "in production give the number of proxy hops (e.g. 1) or the proxies' addresses or subnets (e.g. 10.0.0.0/8,loopback)",
     );
+  }
+  const bodyLimit = bytes.parse(env.BODY_LIMIT);
+  if (bodyLimit === null || !(bodyLimit > 0)) {
+    problems.push(`BODY_LIMIT=${JSON.stringify(env.BODY_LIMIT)}: not a size (e.g. 100kb, 1mb)`);
   }
   if (env.NODE_ENV === 'production') {
     if (env.PASSWORD_HASH_MEMORY_KIB < 19456 || env.PASSWORD_HASH_TIME_COST < 2) {

@@ -1,3 +1,3 @@
 export * from './configuration';
-export { validateEnv, EnvironmentVariables } from './env.validation';
+export { validateEnv, EnvironmentVariables, type HttpPlatform } from './env.validation';
 export * from './secrets';

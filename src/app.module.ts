@@ -10,6 +10,7 @@ import {
   validateEnv,
 } from '../config';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AccountModule } from './account/account.module';
 import { AdminModule } from './admin/admin.module';
 import { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
@@ -43,7 +44,7 @@ export function sessionOptionsFromConfig(
     maxSessionsPerUser: session.maxPerUser,
     retentionSeconds: session.retentionSeconds,
     lastSeenWriteIntervalSeconds: session.lastSeenWriteIntervalSeconds,
-    cache: { ttlMs: session.cacheTtlMs },
+    cache: { ttlMs: session.cacheTtlMs, watch: session.cacheWatch },
     loginRateLimit: {
       limit: auth.loginRateLimit,
       ipLimit: auth.loginIpRateLimit,
@@ -56,6 +57,7 @@ export function sessionOptionsFromConfig(
       concurrency: auth.passwordHash.concurrency,
       queue: auth.passwordHash.queue,
     },
+    transport: { tokens: auth.tokenTransport, cookies: { secure: auth.secureCookies } },
     initialAdmin:
       auth.adminUsername && auth.adminPassword
         ? { username: auth.adminUsername, password: auth.adminPassword }
@@ -77,6 +79,7 @@ export const SESSION_OPTIONS_INJECT = [authConfig.KEY, sessionConfig.KEY, Clock]
       useFactory: sessionOptionsFromConfig,
     }),
     AdminModule,
+    AccountModule,
     OperationsModule,
     HealthModule,
     SweepModule,

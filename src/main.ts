@@ -1,17 +1,18 @@
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { appConfig, AppConfig, authConfig, AuthConfig } from '../config';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter, type NestHttpApplication } from './app.setup';
 
 async function bootstrap(): Promise<void> {
   // bufferLogs: lines written before the pino logger is ready are held, then written through it.
   // rawBody: the signed remote routes verify the HMAC over the body bytes exactly as sent.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bufferLogs: true,
-    rawBody: true,
-  });
+  // HTTP_PLATFORM picks the adapter; the same validated config the app reads later.
+  const app = await NestFactory.create<NestHttpApplication>(
+    AppModule,
+    createHttpAdapter(appConfig()),
+    { bufferLogs: true, rawBody: true },
+  );
   const logger = app.get(Logger);
   app.useLogger(logger);
   configureApp(app);
@@ -19,7 +20,8 @@ async function bootstrap(): Promise<void> {
   // shutdown exits with status 0 and pino has flushed its last lines.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const { port } = app.get<AppConfig>(appConfig.KEY);
-  await app.listen(port);
+  // Fastify listens on localhost unless told otherwise; Express on every interface.
+  await app.listen(port, '0.0.0.0');
   logger.log(`nest-sessions listening on port ${port}`, 'Bootstrap');
   const auth = app.get<AuthConfig>(authConfig.KEY);
   if (auth.adminPasswordGenerated) {

@@ -75,6 +75,8 @@ describe('HTTP hardening (e2e)', () => {
       expect(allowed.status).toBe(204);
       expect(allowed.headers['access-control-allow-origin']).toBe('https://admin.example');
       expect(allowed.headers['access-control-allow-headers']).toMatch(/Authorization/i);
+      // Header transport: no cookies, so no credentialed cross-origin requests.
+      expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
 
       const other = await t
         .http()

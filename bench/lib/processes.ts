@@ -172,7 +172,13 @@ export interface Engine extends Child {
  * `npm run mongo:embedded -- --port 0` would, and waits for the URI line (docs/operations.md, "Starting").
  */
 export async function startEngine(
-  options: { nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** More CLI arguments, e.g. `['--replSet', 'rs0']` for change streams. */
+    args?: string[];
+  } = {},
 ): Promise<Engine> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   // BENCH_ENGINE_CLI points at another build of the engine (e.g. to compare two versions).
@@ -180,7 +186,7 @@ export async function startEngine(
   const child = spawnNode('engine', cli, {
     nodeArgs: options.nodeArgs,
     env: options.env,
-    args: ['--port', '0'],
+    args: ['--port', '0', ...(options.args ?? [])],
   });
   try {
     const [uri] = await waitForLine(child, /^mongodb:\/\/127\.0\.0\.1:\d+$/, timeoutMs);

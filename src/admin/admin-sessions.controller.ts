@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
+import type { HttpResponse } from '../platform/http-platform';
 import { CurrentSession, Roles } from '../sessions';
 import { AdminSessionsService } from './admin-sessions.service';
 import {
@@ -49,7 +49,7 @@ export class AdminSessionsController {
   async export(
     @Query() query: ExportSessionsQueryDto,
     @CurrentSession('id') sessionId: string,
-    @Res() res: Response,
+    @Res() res: HttpResponse,
   ): Promise<void> {
     await this.exporter.export(query, sessionId, res);
   }

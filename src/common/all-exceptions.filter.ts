@@ -7,7 +7,8 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { ApiException, RateLimitedException } from './api.exception';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { ErrorBody, ErrorCode } from './error-codes';
@@ -72,17 +73,19 @@ export function toErrorBody(thrown: unknown): ErrorBody {
   if (err.type === 'entity.parse.failed') {
     return body(400, ErrorCode.VALIDATION_FAILED, 'The request body is not valid JSON');
   }
-  if (err.type === 'entity.too.large') {
+  if (err.type === 'entity.too.large' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return body(413, ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large');
   }
   // Any other body-parser refusal (unsupported charset or encoding: 415, aborted: 400) is a
   // body that cannot be read, which the contract answers 400 VALIDATION_FAILED; keeping 415
   // would pair VALIDATION_FAILED with a status the contract does not give it.
+  // Fastify's (an unknown content type: 415, a wrong Content-Length: 400) are the same case.
   if (
-    typeof err.type === 'string' &&
-    typeof err.status === 'number' &&
-    err.status >= 400 &&
-    err.status < 500
+    (typeof err.type === 'string' &&
+      typeof err.status === 'number' &&
+      err.status >= 400 &&
+      err.status < 500) ||
+    isFastifyBodyError(err)
   ) {
     return body(400, ErrorCode.VALIDATION_FAILED, 'The request body could not be read');
   }
@@ -112,14 +115,28 @@ export function toErrorBody(thrown: unknown): ErrorBody {
   return body(500, ErrorCode.INTERNAL_ERROR, 'Internal server error');
 }
 
+/** What an HTTP adapter wrapped (body-parser's errors on Express, Fastify's own on Fastify). */
 function bodyParserErrorIn(exception: unknown): ErrorLike | undefined {
   if (!(exception instanceof HttpException)) return undefined;
   const cause = exception.cause as ErrorLike | undefined;
-  return cause && typeof cause === 'object' && typeof cause.type === 'string' ? cause : undefined;
+  if (!cause || typeof cause !== 'object') return undefined;
+  return typeof cause.type === 'string' || isFastifyBodyError(cause) ? cause : undefined;
+}
+
+/** Fastify's refusals of a request body (`FST_ERR_CTP_*`: type, length, size, emptiness). */
+function isFastifyBodyError(err: ErrorLike): boolean {
+  return typeof err.code === 'string' && err.code.startsWith('FST_ERR_CTP_');
 }
 
 function body(statusCode: number, code: ErrorCode, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message };
+}
+
+interface RawResponse {
+  headersSent?: boolean;
+  destroy?: () => void;
+  setHeader?: unknown;
+  hasHeader(name: string): boolean;
 }
 
 /** The one place that shapes error responses (registered as APP_FILTER). */
@@ -133,9 +150,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const ctx = host.switchToHttp();
     const request = ctx.getRequest<{ id?: string | number; method?: string; url?: string }>();
-    const response = ctx.getResponse<{ headersSent?: boolean; destroy?: () => void }>();
+    const reply = ctx.getResponse<RawResponse | { raw: RawResponse }>();
+    // Fastify's reply wraps the Node response; Express's response is one.
+    const response = 'raw' in reply ? reply.raw : reply;
     const errorBody = toErrorBody(exception);
 
+    // Express refuses a URL it cannot decode before the request-id middleware runs: the
+    // error answer still names one, like every other response.
+    if (
+      request.id === undefined &&
+      'setHeader' in response &&
+      !response.hasHeader(REQUEST_ID_HEADER)
+    ) {
+      request.id = requestIdFor(request as IncomingMessage, response as ServerResponse);
+    }
     if (errorBody.statusCode >= 500) {
       errorBody.requestId = request.id !== undefined ? String(request.id) : undefined;
       const detail = exception instanceof Error ? exception.stack : String(exception);
@@ -152,11 +180,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (exception instanceof RateLimitedException) {
       this.adapterHost.httpAdapter.setHeader(
-        response,
+        reply,
         'Retry-After',
         String(exception.retryAfterSeconds),
       );
     }
-    this.adapterHost.httpAdapter.reply(response, errorBody, errorBody.statusCode);
+    this.adapterHost.httpAdapter.reply(reply, errorBody, errorBody.statusCode);
   }
 }

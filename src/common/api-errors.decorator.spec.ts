@@ -26,6 +26,7 @@ describe('errorCodesByStatus', () => {
     expect(errorCodesByStatus([403, ErrorCode.FORBIDDEN]).get(403)).toEqual([
       ErrorCode.GROUP_FORBIDDEN,
       ErrorCode.FORBIDDEN,
+      ErrorCode.CSRF_FAILED,
     ]);
     expect(errorCodesByStatus([400]).get(400)).toEqual([ErrorCode.VALIDATION_FAILED]);
   });

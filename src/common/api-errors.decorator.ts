@@ -17,6 +17,7 @@ export const STATUS_OF_CODE: Record<ErrorCode, number> = {
   [ErrorCode.SIGNATURE_INVALID]: 401,
   [ErrorCode.GROUP_FORBIDDEN]: 403,
   [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.CSRF_FAILED]: 403,
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,

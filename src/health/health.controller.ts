@@ -13,10 +13,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import type { Response } from 'express';
 import { Public } from '../sessions';
 import { DatabasePingIndicator } from './database-ping.indicator';
 import { HealthDownDto, HealthUpDto } from './health.dto';
+
+/** Express's response and Fastify's reply both set the status this way. */
+interface StatusSettable {
+  status(code: number): unknown;
+}
 
 @ApiTags('operations')
 @Controller('health')
@@ -42,7 +46,9 @@ export class HealthController {
   })
   @ApiOkResponse({ type: HealthUpDto })
   @ApiServiceUnavailableResponse({ type: HealthDownDto })
-  async check(@Res({ passthrough: true }) res: Response): Promise<HealthUpDto | HealthDownDto> {
+  async check(
+    @Res({ passthrough: true }) res: StatusSettable,
+  ): Promise<HealthUpDto | HealthDownDto> {
     try {
       await this.health.check([() => this.db.check('db')]);
       return { status: 'ok', db: 'up' };

@@ -17,8 +17,15 @@ export class LogContextGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http' || !this.logger.logger.isLevelEnabled('fatal')) return true;
-    const props = authProps(context.switchToHttp().getRequest());
-    if (props.userId) this.logger.assign(props);
+    const request = context
+      .switchToHttp()
+      .getRequest<{ auth?: unknown; raw?: { auth?: unknown } }>();
+    const props = authProps(request as never);
+    if (!props.userId) return true;
+    // pino-http writes the request's line from the Node request; on Fastify the guards saw
+    // Fastify's wrapper around it, so the ids are passed down for that line to name them.
+    if (request.raw && request.raw !== request) request.raw.auth = request.auth;
+    this.logger.assign(props);
     return true;
   }
 }

@@ -76,12 +76,17 @@ describe('REDACT_PATHS', () => {
           authorization: 'Bearer eyJhbGciOi.secret-access',
           cookie: 'sid=secret-cookie',
           'x-signature': 'secret-signature',
+          'x-csrf-token': 'secret-csrf',
           'user-agent': 'curl/8',
         },
       },
       res: { headers: { 'set-cookie': 'sid=secret-set-cookie' } },
       password: 'secret-password',
-      body: { refreshToken: 'secret-refresh', accessToken: 'secret-access-2' },
+      body: {
+        refreshToken: 'secret-refresh',
+        accessToken: 'secret-access-2',
+        csrfToken: 'secret-csrf-2',
+      },
       session: { refreshHash: 'secret-hash', refreshHistory: ['secret-old-hash'] },
     });
     const out = lines.join('');

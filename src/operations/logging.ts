@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../../config';
+import { requestIdFor } from '../common/request-id';
 import { redactSecrets, redactUrl } from '../common/scrub-secrets';
+
+export { REQUEST_ID_HEADER, requestIdFor, requestIdOf } from '../common/request-id';
 import type { AuthContext } from '../sessions';
-
-export const REQUEST_ID_HEADER = 'x-request-id';
-
-/** A client- or proxy-supplied id is kept only if it is short and plain (it lands in log lines). */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Every place a credential can appear in what pino-http serialises. Bodies are never logged;
@@ -20,15 +18,18 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-signature"]',
+  'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
   'password',
   'refreshToken',
   'accessToken',
+  'csrfToken',
   'refreshHash',
   'refreshHistory',
   '*.password',
   '*.refreshToken',
   '*.accessToken',
+  '*.csrfToken',
   '*.refreshHash',
   '*.refreshHistory',
 ];
@@ -37,15 +38,6 @@ export const REDACT_PATHS = [
 function serializeRequest(req: Record<string, unknown>): unknown {
   const { query: _query, ...rest } = req;
   return redactSecrets({ ...rest, url: redactUrl(req.url as string | undefined) });
-}
-
-/** The incoming `x-request-id` when it is safe to log, else a fresh UUID; echoed on the response. */
-export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers[REQUEST_ID_HEADER];
-  const id =
-    typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader(REQUEST_ID_HEADER, id);
-  return id;
 }
 
 /**
@@ -91,5 +83,8 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
   const pinoHttp: Params['pinoHttp'] = destination ? [options, destination] : options;
-  return config.logLevel === 'silent' ? { pinoHttp, forRoutes: [] } : { pinoHttp };
+  if (config.logLevel === 'silent') return { pinoHttp, forRoutes: [] };
+  // nestjs-pino's default route pattern (`{/*splat}`) is not matched by Fastify's middleware
+  // layer (middie): no request would be logged there. The pattern every route matches on both.
+  return { pinoHttp, forRoutes: [{ path: '*path', method: RequestMethod.ALL }] };
 }

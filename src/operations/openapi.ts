@@ -19,12 +19,14 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as 
 /**
  * Adds what every route shares, so that route authors only declare what is particular to
  * theirs: a 503 (database unreachable) and a 500 on every operation, the bearer errors on every
- * operation that needs a token, and 400 (malformed JSON) and 413 (over BODY_LIMIT) on every
+ * operation that needs a token (and 403 CSRF_FAILED on those that change state), and 400 (malformed JSON) and 413 (over BODY_LIMIT) on every
  * operation that takes a body.
  */
 export function addCommonResponses(document: OpenAPIObject): OpenAPIObject {
   const common = errorCodesByStatus([ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL_ERROR]);
   const bearer = errorCodesByStatus([...BEARER_ERRORS]);
+  // With cookie transport, a state-changing request authenticated by the cookie needs X-CSRF-Token.
+  const csrf = errorCodesByStatus([ErrorCode.CSRF_FAILED]);
   const body = errorCodesByStatus([ErrorCode.VALIDATION_FAILED, ErrorCode.PAYLOAD_TOO_LARGE]);
   for (const pathItem of Object.values(document.paths)) {
     for (const method of METHODS) {
@@ -34,6 +36,9 @@ export function addCommonResponses(document: OpenAPIObject): OpenAPIObject {
       const shared = [
         ...common,
         ...(needsToken ? bearer : []),
+        ...(needsToken && method !== 'get' && method !== 'head' && method !== 'options'
+          ? csrf
+          : []),
         ...(operation.requestBody ? body : []),
       ];
       for (const [status, codes] of shared) {

@@ -3,10 +3,10 @@ import {
   Body,
   Controller,
   HttpCode,
-  Inject,
   HttpStatus,
   Post,
   Req,
+  Res,
   UseFilters,
   UseGuards,
   UsePipes,
@@ -31,19 +31,16 @@ import { Public } from './decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
 import { ReauthDto } from './dto/reauth.dto';
 import { RefreshDto } from './dto/refresh.dto';
-import { TokenResponse } from './dto/token-response.dto';
+import { TokenAnswerDto } from './dto/token-response.dto';
 import { LoginThrottlerGuard } from './guards/login-throttler.guard';
 import { LoginGuard } from './guards/login.guard';
-import { runWaterfall } from './hooks';
+import { badRequest, unauthorized } from '../common/api.exception';
 import { OwnSessionsService } from './own-sessions.service';
-import type { AuthenticatedRequest, AuthUser } from './session-context';
-import {
-  SESSION_SETTINGS,
-  SessionSettings,
-  UpsertSessionErrorContext,
-} from './session-module.options';
-import { IssueContext, SessionsService } from './sessions.service';
-import { TokenService } from './token.service';
+import type { AuthenticatedRequest, AuthUser, SessionContext } from './session-context';
+import { SessionsService } from './sessions.service';
+import { SessionSignIn } from './sign-in.service';
+import type { HeaderWritable } from './transport/set-cookie';
+import { TokenAnswer, TokenTransport } from './transport/token-transport.service';
 
 // Every answer here carries a token, session data or session details, so each handler says
 // `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
@@ -55,8 +52,8 @@ export class AuthController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly own: OwnSessionsService,
-    private readonly tokens: TokenService,
-    @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
+    private readonly signIn: SessionSignIn,
+    private readonly transport: TokenTransport,
   ) {}
 
   @Public()
@@ -68,7 +65,7 @@ export class AuthController {
     description:
       'An unknown user and a wrong password get the same INVALID_CREDENTIALS; GROUP_FORBIDDEN when a requested group is not one of the user’s.',
   })
-  @ApiCreatedResponse({ type: TokenResponse })
+  @ApiCreatedResponse({ type: TokenAnswerDto })
   @ApiErrors(
     ErrorCode.VALIDATION_FAILED,
     ErrorCode.INVALID_CREDENTIALS,
@@ -77,10 +74,11 @@ export class AuthController {
   )
   login(
     @Req() request: Request,
+    @Res({ passthrough: true }) response: HeaderWritable,
     @CurrentUser() user: AuthUser,
     @Body() body: LoginDto,
-  ): Promise<TokenResponse> {
-    return this.issue(request, 'login', (client) => this.sessions.login(user, body, client));
+  ): Promise<TokenAnswer> {
+    return this.signIn.login(request, response, user, body);
   }
 
   @Public()
@@ -92,7 +90,7 @@ export class AuthController {
     description:
       'The presented token is replaced. Presented again within REFRESH_REUSE_GRACE_SECONDS it answers with the same new pair; later, the session is revoked.',
   })
-  @ApiOkResponse({ type: TokenResponse })
+  @ApiOkResponse({ type: TokenAnswerDto })
   @ApiErrors(
     ErrorCode.VALIDATION_FAILED,
     ErrorCode.REFRESH_TOKEN_INVALID,
@@ -100,9 +98,24 @@ export class AuthController {
     ErrorCode.SESSION_EXPIRED,
     ErrorCode.SESSION_ENDED,
   )
-  refresh(@Req() request: Request, @Body() body: RefreshDto): Promise<TokenResponse> {
-    return this.issue(request, 'refresh', (client) =>
-      this.sessions.refresh(body.refreshToken, client),
+  refresh(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: HeaderWritable,
+    @Body() body: RefreshDto = {},
+  ): Promise<TokenAnswer> {
+    // The body's token wins; the refresh cookie stands in for an empty body (cookie modes).
+    const presented = body.refreshToken ?? this.transport.refreshToken(request);
+    if (!presented) {
+      if (!this.transport.usesCookies) {
+        throw badRequest('refreshToken must be a string; refreshToken should not be empty');
+      }
+      throw unauthorized(
+        ErrorCode.REFRESH_TOKEN_INVALID,
+        'No refresh token: send refreshToken in the body or the refresh cookie',
+      );
+    }
+    return this.signIn.issue(request, response, 'refresh', (client) =>
+      this.sessions.refresh(presented, client),
     );
   }
 
@@ -115,15 +128,19 @@ export class AuthController {
     summary: 'Confirm the password on the current session',
     description: 'Same session id; fresh tokens; groups replaced when given.',
   })
-  @ApiOkResponse({ type: TokenResponse })
+  @ApiOkResponse({ type: TokenAnswerDto })
   @ApiErrors(
     ErrorCode.VALIDATION_FAILED,
     ErrorCode.INVALID_CREDENTIALS,
     ErrorCode.GROUP_FORBIDDEN,
     ErrorCode.RATE_LIMITED,
   )
-  reauth(@Req() request: AuthenticatedRequest, @Body() body: ReauthDto): Promise<TokenResponse> {
-    return this.issue(request, 'reauth', (client) =>
+  reauth(
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: HeaderWritable,
+    @Body() body: ReauthDto,
+  ): Promise<TokenAnswer> {
+    return this.signIn.issue(request, response, 'reauth', (client) =>
       this.sessions.reauth(request.auth, body, client),
     );
   }
@@ -135,30 +152,11 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session (endReason: logout)' })
   @ApiNoContentResponse()
-  async logout(@CurrentSession('id') sessionId: string): Promise<void> {
-    await this.own.logout(sessionId);
-  }
-
-  /**
-   * The request's facts for the service (client address, signing secret), and the hooks around
-   * it: a failed session write goes through `onUpsertSessionError`, the answer through
-   * `onRefreshTokens`.
-   */
-  private async issue(
-    request: Request,
-    operation: UpsertSessionErrorContext['operation'],
-    run: (client: IssueContext) => Promise<TokenResponse>,
-  ): Promise<TokenResponse> {
-    const { ip, userAgent } = this.settings.connectionInfo(request);
-    const [secret] = await this.tokens.secretsFor(request);
-    const hooks = this.settings.hooks;
-    const body = await run({
-      secret,
-      ip,
-      userAgent,
-      onWriteError: (error) =>
-        runWaterfall(hooks.onUpsertSessionError, error, { operation, request }),
-    });
-    return runWaterfall(hooks.onRefreshTokens, body, request);
+  async logout(
+    @CurrentSession() session: SessionContext,
+    @Res({ passthrough: true }) response: HeaderWritable,
+  ): Promise<void> {
+    await this.own.logout(session.userId, session.id);
+    this.transport.clear(response);
   }
 }

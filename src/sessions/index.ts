@@ -7,16 +7,21 @@ export {
   SESSION_SETTINGS,
 } from './session-module.options';
 export type {
+  CacheWatchMode,
   SessionHooks,
   SessionModuleAsyncOptions,
   SessionModuleOptions,
   SessionModuleStaticOptions,
   SessionSettings,
   TokenSecrets,
+  TokenTransportMode,
+  CookieOptions,
   UpsertSessionErrorContext,
 } from './session-module.options';
 export type { ConnectionInfo } from './connection-info';
 export { SessionsService } from './sessions.service';
+export { SessionSignIn } from './sign-in.service';
+export type { SignInOptions } from './sign-in.service';
 export type { IssueContext } from './sessions.service';
 export { SessionCheckService } from './session-check.service';
 export { OwnSessionsService } from './own-sessions.service';
@@ -24,9 +29,15 @@ export { SessionStore, REVIVABLE_END_REASONS } from './session.store';
 export type { NewSession, OverdueSession, SessionLean } from './session.store';
 export { toSessionContext, sessionRecordOf } from './session-context';
 export { SessionCache } from './session-cache';
+export { SessionChangeWatcher } from './session-change.watcher';
+export type { WatchState } from './session-change.watcher';
 export { TokenService } from './token.service';
+export { TokenTransport } from './transport/token-transport.service';
+export type { Credential, TokenAnswer } from './transport/token-transport.service';
+export { appendSetCookie } from './transport/set-cookie';
+export type { HeaderWritable } from './transport/set-cookie';
 export type { AccessClaims } from './token.service';
-export { TokenResponse } from './dto/token-response.dto';
+export { TokenResponse, TokenAnswerDto } from './dto/token-response.dto';
 export { END_REASONS, SESSION_STATES } from './schemas/session.schema';
 export type { EndReason, SessionState } from './schemas/session.schema';
 export { SessionGuard } from './guards/session.guard';

@@ -60,8 +60,8 @@ export class OwnSessionsService {
   }
 
   /** Signs the current session out (logout): ended, `endReason: logout`, also when it had expired. */
-  async logout(sessionId: string): Promise<void> {
-    await this.store.endOne(sessionId);
+  async logout(userId: string, sessionId: string): Promise<void> {
+    await this.store.endOne(sessionId, userId);
   }
 
   /** Ends one of the caller's sessions, also an expired one; 404 when it is not theirs. */

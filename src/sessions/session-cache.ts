@@ -3,15 +3,30 @@ import { BoundedCache } from '../common/bounded-cache';
 import type { AuthContext } from './session-context';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 
+/** A load that overlapped a change seen in the database: its result may predate the change. */
+class OverlappedChange {
+  constructor(readonly value: AuthContext) {}
+}
+
+/** Loads retried after overlapping a change before the last one is answered uncached. */
+const MAX_OVERLAPPED_LOADS = 3;
+
 /**
  * In-process cache of live sessions, so that the per-request session check costs no database
  * round trip. An entry lives at most `cache.ttlMs`: that bounds how long another instance may
  * keep honouring a session that was ended elsewhere. SessionStore drops an entry with every
- * write that can change it, which makes a change on this instance immediate here.
+ * write that can change it, which makes a change on this instance immediate here; where the
+ * database has change streams, SessionChangeWatcher drops entries changed by any instance
+ * (`dropChanged`, `dropChangedUser`, `dropAllChanged`).
  */
 @Injectable()
 export class SessionCache {
   private readonly entries: BoundedCache<string, AuthContext>;
+  /**
+   * Bumped by every change seen in the database. A load (or a touch) that began before a bump
+   * may have read the session before that change was written, so its result is not cached.
+   */
+  private changes = 0;
 
   constructor(@Inject(SESSION_SETTINGS) settings: SessionSettings) {
     this.entries = new BoundedCache({
@@ -29,12 +44,43 @@ export class SessionCache {
     this.entries.set(sessionId, value);
   }
 
+  /** A mark to pass to `setUnlessChanged`, taken before reading what will be cached. */
+  get changeMark(): number {
+    return this.changes;
+  }
+
+  /**
+   * Caches `value` unless a change was seen in the database since `mark` (it may be older than
+   * that change); whether it was cached.
+   */
+  setUnlessChanged(sessionId: string, value: AuthContext, mark: number): boolean {
+    if (mark !== this.changes) return false;
+    this.entries.set(sessionId, value);
+    return true;
+  }
+
   /**
    * The cached session, or `load()`'s result, cached. Concurrent misses for one session share
-   * the load in progress; a failed load is not remembered.
+   * the load in progress; a failed load is not remembered. A load that overlapped a change seen
+   * in the database is done again (it may have read the session just before the change), and
+   * after a few such overlaps its result is answered without being cached.
    */
-  fetch(sessionId: string, load: () => Promise<AuthContext>): Promise<AuthContext> {
-    return this.entries.fetch(sessionId, load);
+  async fetch(sessionId: string, load: () => Promise<AuthContext>): Promise<AuthContext> {
+    const guarded = async () => {
+      const mark = this.changes;
+      const value = await load();
+      // Throwing keeps the result out of the cache: BoundedCache never remembers a failed load.
+      if (mark !== this.changes) throw new OverlappedChange(value);
+      return value;
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.entries.fetch(sessionId, guarded);
+      } catch (error) {
+        if (!(error instanceof OverlappedChange)) throw error;
+        if (attempt >= MAX_OVERLAPPED_LOADS) return error.value;
+      }
+    }
   }
 
   invalidate(sessionId: string): void {
@@ -56,6 +102,24 @@ export class SessionCache {
 
   invalidateAll(): void {
     this.entries.clear();
+  }
+
+  /** A session changed in the database (by any instance): drop it, and results of loads overlapping the change. */
+  dropChanged(sessionId: string): void {
+    this.changes++;
+    this.invalidate(sessionId);
+  }
+
+  /** A user changed in the database: drop their sessions, and results of loads overlapping the change. */
+  dropChangedUser(userId: string): void {
+    this.changes++;
+    this.invalidateUser(userId);
+  }
+
+  /** Changes may have been missed (a gap in the change stream): drop everything. */
+  dropAllChanged(): void {
+    this.changes++;
+    this.invalidateAll();
   }
 
   /** Entries still within their TTL. */

@@ -57,7 +57,8 @@ function setup() {
   } as unknown as SessionLean;
   const reads: Deferred<SessionLean | null>[] = [];
   const model = {
-    findById: () => ({
+    // SessionStore.findById reads `{ _id, userId }` (userId routes it to one shard).
+    findOne: () => ({
       lean: () => {
         const read = deferred<SessionLean | null>();
         reads.push(read);

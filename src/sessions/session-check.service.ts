@@ -61,7 +61,7 @@ export class SessionCheckService {
 
   /** Reads the session (live or expired, never ended) and its user. */
   private async read(claims: AccessClaims, now: Date): Promise<AuthContext> {
-    const found = await this.store.findById(claims.sid);
+    const found = await this.store.findById(claims.sid, claims.sub);
     if (!found || String(found.userId) !== claims.sub) throw sessionGone();
     const { doc, eff } = await this.store.settle(found, now);
     if (eff.state === 'ended') throw notLive(eff, false);
@@ -89,12 +89,17 @@ export class SessionCheckService {
   /** Writes lastSeenAt = now and caches the result; null when the write lost (see the store). */
   private async touch(context: AuthContext, now: Date): Promise<AuthContext | null> {
     const staleBefore = new Date(now.getTime() - this.staleMs());
-    if (!(await this.store.touch(context.session.id, now, staleBefore))) return null;
+    // Taken before the write: a change published while the touch is in flight may be newer
+    // than what the touch saw, so the touched context is then answered but not cached.
+    const mark = this.cache.changeMark;
+    if (!(await this.store.touch(context.session.id, context.user.id, now, staleBefore))) {
+      return null;
+    }
     const touched: AuthContext = {
       user: context.user,
       session: { ...context.session, lastSeenAt: now },
     };
-    this.cache.set(context.session.id, touched);
+    this.cache.setUnlessChanged(context.session.id, touched, mark);
     return touched;
   }
 }

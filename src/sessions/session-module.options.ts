@@ -27,6 +27,26 @@ export interface SessionHooks {
   onUpsertSessionError?: WaterfallHook<unknown, UpsertSessionErrorContext>[];
 }
 
+/** Whether the session cache follows database changes (see `SessionModuleOptions.cache.watch`). */
+export type CacheWatchMode = 'auto' | boolean;
+
+/** Where login, refresh and reauth put the tokens, and where the guard looks for them. */
+export type TokenTransportMode = 'header' | 'cookie' | 'both';
+
+/** The cookies of the `cookie` and `both` transports (see docs/security.md for the flags). */
+export interface CookieOptions {
+  /**
+   * Send the cookies with `Secure` (HTTPS only). Default true; turn it off only for plain-HTTP
+   * development. With it, the names get the `__Host-`/`__Secure-` prefixes, which a browser only
+   * accepts from a secure origin without a Domain (no sibling subdomain can plant them).
+   */
+  secure?: boolean;
+  /** SameSite of the access and CSRF cookies: `lax` (default) or `strict`. The refresh cookie is always `strict`. */
+  sameSite?: 'lax' | 'strict';
+  /** The refresh cookie's Path: where POST /auth/refresh is served. Default `/auth`. */
+  refreshPath?: string;
+}
+
 /** A secret, or a list of them: the first signs, every one verifies (rotation). */
 export type TokenSecrets = string | readonly string[];
 
@@ -74,8 +94,14 @@ export interface SessionModuleOptions {
    * The in-process cache of live sessions that spares the per-request database read. `ttlMs`
    * bounds how long another instance may still honour a session ended elsewhere (0 turns the
    * cache off); `maxEntries` bounds its memory. Defaults: 5000 ms, 100000 entries.
+   *
+   * `watch`: follow the sessions and users collections through change streams, so that a
+   * session ended, expired or changed by any instance (or a user changed or removed) leaves
+   * this instance's cache at once instead of after `ttlMs`. `'auto'` (default) watches when the
+   * database supports change streams (a replica set or sharded cluster) and otherwise logs
+   * once and relies on `ttlMs`; `true` refuses to start without them; `false` never watches.
    */
-  cache?: { ttlMs?: number; maxEntries?: number };
+  cache?: { ttlMs?: number; maxEntries?: number; watch?: CacheWatchMode };
   /** Login and reauth attempts allowed per client IP and username per window. Defaults: 10 per 60 s. */
   loginRateLimit?: {
     /** Attempts per window per client IP and username. Default 10. */
@@ -108,8 +134,17 @@ export interface SessionModuleOptions {
    * `X-Forwarded-For` counts.
    */
   connectionInfo?: (request: Request) => ConnectionInfo;
-  /** Where the access token travels. Default: the `Authorization: Bearer` header. */
-  transport?: { accessToken?: (request: Request) => string | null };
+  /**
+   * Where tokens travel. `tokens`: `header` (default: JSON bodies and `Authorization: Bearer`),
+   * `cookie` (HttpOnly cookies with a CSRF check; tokens left out of JSON bodies) or `both`.
+   * `accessToken` reads a header token your own way (default: the bearer header); it is always
+   * looked at first, and a token found there is never CSRF-checked.
+   */
+  transport?: {
+    tokens?: TokenTransportMode;
+    accessToken?: (request: Request) => string | null;
+    cookies?: CookieOptions;
+  };
   hooks?: SessionHooks;
   /** The module's notion of now (timeouts, token expiry); pass a manual clock in tests. */
   clock?: Clock;
@@ -143,7 +178,7 @@ export interface SessionSettings {
   maxSessionsPerUser: number;
   retentionSeconds: number;
   lastSeenWriteIntervalSeconds: number;
-  cache: { ttlMs: number; maxEntries: number };
+  cache: { ttlMs: number; maxEntries: number; watch: CacheWatchMode };
   loginRateLimit: { limit: number; ipLimit: number; windowSeconds: number };
   passwordHashing: {
     memoryCostKib: number;
@@ -155,6 +190,15 @@ export interface SessionSettings {
   initialAdmin: { username: string; password: string } | null;
   connectionInfo: (request: Request) => ConnectionInfo;
   accessToken: (request: Request) => string | null;
+  transport: {
+    mode: TokenTransportMode;
+    cookies: {
+      secure: boolean;
+      sameSite: 'lax' | 'strict';
+      refreshPath: string;
+      names: { access: string; refresh: string; csrf: string };
+    };
+  };
   hooks: SessionHooks;
   clock: Clock;
 }
@@ -169,6 +213,7 @@ export const SESSION_DEFAULTS = {
   lastSeenWriteIntervalSeconds: 60,
   cacheTtlMs: 5000,
   cacheMaxEntries: 100_000,
+  cacheWatch: 'auto' as CacheWatchMode,
   loginRateLimit: 10,
   loginIpRateLimit: 50,
   loginRateWindowSeconds: 60,
@@ -178,6 +223,20 @@ export const SESSION_DEFAULTS = {
   hashConcurrency: 4,
   hashQueue: 8,
 } as const;
+
+/**
+ * `__Host-` (Secure, Path=/, no Domain) and `__Secure-` are only accepted by browsers over
+ * HTTPS, so plain-HTTP development gets the bare names.
+ */
+function cookieNames(secure: boolean): { access: string; refresh: string; csrf: string } {
+  return secure
+    ? {
+        access: '__Host-access_token',
+        refresh: '__Secure-refresh_token',
+        csrf: '__Host-csrf_token',
+      }
+    : { access: 'access_token', refresh: 'refresh_token', csrf: 'csrf_token' };
+}
 
 function secretList(value: TokenSecrets): readonly string[] {
   return typeof value === 'string' ? [value] : value;
@@ -219,6 +278,21 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
   fn('getTokenSecret', options.getTokenSecret);
   fn('connectionInfo', options.connectionInfo);
   fn('transport.accessToken', options.transport?.accessToken);
+  const mode = options.transport?.tokens ?? 'header';
+  if (!['header', 'cookie', 'both'].includes(mode)) {
+    problems.push(`transport.tokens must be header, cookie or both (got ${JSON.stringify(mode)})`);
+  }
+  const cookieOptions = options.transport?.cookies ?? {};
+  const secure = cookieOptions.secure ?? true;
+  if (typeof secure !== 'boolean') problems.push('transport.cookies.secure must be a boolean');
+  const sameSite = cookieOptions.sameSite ?? 'lax';
+  if (sameSite !== 'lax' && sameSite !== 'strict') {
+    problems.push('transport.cookies.sameSite must be lax or strict');
+  }
+  const refreshPath = cookieOptions.refreshPath ?? '/auth';
+  if (typeof refreshPath !== 'string' || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(refreshPath)) {
+    problems.push('transport.cookies.refreshPath must be a path starting with /');
+  }
 
   const idle = int('idleTimeoutSeconds', options.idleTimeoutSeconds, d.idleTimeoutSeconds, 1);
   const absolute = int(
@@ -247,6 +321,10 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
     ) {
       problems.push(`hooks.${name} must be a list of functions`);
     }
+  }
+  const watch = options.cache?.watch;
+  if (watch !== undefined && watch !== 'auto' && typeof watch !== 'boolean') {
+    problems.push(`cache.watch must be 'auto', true or false (got ${JSON.stringify(watch)})`);
   }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     problems.push('clock must be a Clock (now() and nowMs())');
@@ -290,6 +368,7 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
     cache: {
       ttlMs: int('cache.ttlMs', options.cache?.ttlMs, d.cacheTtlMs, 0),
       maxEntries: int('cache.maxEntries', options.cache?.maxEntries, d.cacheMaxEntries, 1),
+      watch: options.cache?.watch ?? d.cacheWatch,
     },
     loginRateLimit: {
       limit: int('loginRateLimit.limit', options.loginRateLimit?.limit, d.loginRateLimit, 1),
@@ -341,6 +420,10 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
     },
     connectionInfo: options.connectionInfo ?? getConnectionInfo,
     accessToken: options.transport?.accessToken ?? bearerToken,
+    transport: {
+      mode,
+      cookies: { secure, sameSite, refreshPath, names: cookieNames(secure) },
+    },
     hooks: options.hooks ?? {},
     clock: options.clock ?? new Clock(),
   };

@@ -53,8 +53,9 @@ describe('SessionStore', () => {
   it('creates a live session and finds it by id, by owner and by refresh hash', async () => {
     const doc = await store.create(fields({ refreshHash: 'h1' }));
     expect(doc).toMatchObject({ state: 'active', refreshHistory: [], data: {}, rotatedAt: null });
-    expect((await store.findById(doc._id))?.username).toBe('alice');
-    expect(await store.findById('not-an-id')).toBeNull();
+    expect((await store.findById(doc._id, userId))?.username).toBe('alice');
+    expect(await store.findById('not-an-id', userId)).toBeNull();
+    expect(await store.findById(doc._id, new Types.ObjectId())).toBeNull();
     expect(await store.findOwn(String(userId), String(doc._id))).not.toBeNull();
     expect(await store.findOwn(String(new Types.ObjectId()), String(doc._id))).toBeNull();
     expect((await store.findByRefreshHash('h1'))?._id).toEqual(doc._id);
@@ -76,16 +77,22 @@ describe('SessionStore', () => {
     const doc = await store.create(fields());
     const id = cached(doc._id);
     const now = t.clock.now();
-    expect(await store.touch(id, now, new Date(now.getTime() - 60_000))).toBe(false);
+    expect(await store.touch(id, String(userId), now, new Date(now.getTime() - 60_000))).toBe(
+      false,
+    );
     expect(cache.get(id)).toBeUndefined();
     t.clock.advance(61_000);
     const later = t.clock.now();
-    expect(await store.touch(id, later, new Date(later.getTime() - 60_000))).toBe(true);
+    expect(await store.touch(id, String(userId), later, new Date(later.getTime() - 60_000))).toBe(
+      true,
+    );
     expect((await stored(id))!.lastSeenAt).toEqual(later);
-    await store.endOne(id);
+    await store.endOne(id, String(userId));
     t.clock.advance(61_000);
     const after = t.clock.now();
-    expect(await store.touch(id, after, new Date(after.getTime() - 60_000))).toBe(false);
+    expect(await store.touch(id, String(userId), after, new Date(after.getTime() - 60_000))).toBe(
+      false,
+    );
     expect((await stored(id))!.state).toBe('ended');
   });
 
@@ -117,7 +124,7 @@ describe('SessionStore', () => {
     expect(await stored(ids[0])).toMatchObject({ state: 'ended', endReason: 'logout' });
     expect(await store.endOne(ids[3], String(new Types.ObjectId()))).toBe(0);
     expect(await store.endOne(ids[3], String(userId))).toBe(1);
-    expect(await store.endOne(ids[3])).toBe(0);
+    expect(await store.endOne(ids[3], String(userId))).toBe(0);
     for (const id of ids) expect(cache.get(id)).toBeUndefined();
     expect((await stored(ids[3]))!).toMatchObject({ state: 'ended', endReason: 'logout' });
   });
@@ -125,23 +132,26 @@ describe('SessionStore', () => {
   it('writes data only over what was read, and the expiry only when given', async () => {
     const doc = await store.create(fields());
     const id = cached(doc._id);
-    expect(await store.writeData(id, {}, { a: 1 })).toBe(true);
+    expect(await store.writeData(id, String(userId), {}, { a: 1 })).toBe(true);
     expect(cache.get(id)).toBeDefined();
-    expect(await store.writeData(id, {}, { a: 2 })).toBe(false);
+    expect(await store.writeData(id, String(userId), {}, { a: 2 })).toBe(false);
     const moved = new Date(t.clock.nowMs() + 60_000);
-    expect(await store.writeData(id, { a: 1 }, { a: 3 }, moved)).toBe(true);
+    expect(await store.writeData(id, String(userId), { a: 1 }, { a: 3 }, moved)).toBe(true);
     expect(cache.get(id)).toBeUndefined();
-    expect(await store.readData(id)).toMatchObject({ data: { a: 3 }, expiresAt: moved });
-    await store.endOne(id);
-    expect(await store.writeData(id, { a: 3 }, { a: 4 })).toBe(false);
-    expect(await store.isActive(id)).toBe(false);
+    expect(await store.readData(id, String(userId))).toMatchObject({
+      data: { a: 3 },
+      expiresAt: moved,
+    });
+    await store.endOne(id, String(userId));
+    expect(await store.writeData(id, String(userId), { a: 3 }, { a: 4 })).toBe(false);
+    expect(await store.isActive(id, String(userId))).toBe(false);
   });
 
   it('admin: expires, revives and supersedes, never reviving a signed-out session', async () => {
     const a = await store.create(fields());
     const b = await store.create(fields());
     const signedOut = await store.create(fields());
-    await store.endOne(String(signedOut._id));
+    await store.endOne(String(signedOut._id), String(userId));
     for (const d of [a, b]) cached(d._id);
     expect(await store.expireByAdmin(userId, undefined, t.clock.now())).toBe(2);
     expect(cache.get(String(a._id))).toBeUndefined();
@@ -182,7 +192,7 @@ describe('SessionStore', () => {
     const old = await store.create(fields());
     t.clock.advance(1000);
     const recent = await store.create(fields({ username: 'bob' }));
-    await store.endOne(String(recent._id));
+    await store.endOne(String(recent._id), String(userId));
     const own = await store.listOwn(String(userId), 'active', t.clock.now());
     expect(own.map((d) => String(d._id))).toEqual([String(old._id)]);
     const cursor = store.exportCursor({ state: 'all' }, t.clock.now(), 10);

@@ -75,9 +75,16 @@ export class SessionStore {
 
   // ------------------------------------------------------------------------------ reads
 
-  async findById(sessionId: string | Types.ObjectId): Promise<SessionLean | null> {
-    if (!Types.ObjectId.isValid(sessionId)) return null;
-    return await this.model.findById(sessionId).lean<SessionLean>();
+  /**
+   * One of the user's sessions. Queries by id name the user too: `userId` is the shard key
+   * (docs/scaling.md), so on a sharded cluster the read goes to one shard.
+   */
+  async findById(
+    sessionId: string | Types.ObjectId,
+    userId: string | Types.ObjectId,
+  ): Promise<SessionLean | null> {
+    if (!Types.ObjectId.isValid(sessionId) || !Types.ObjectId.isValid(userId)) return null;
+    return await this.model.findOne({ _id: sessionId, userId }).lean<SessionLean>();
   }
 
   findOwn(userId: string, sessionId: string): Promise<SessionLean | null> {
@@ -126,16 +133,16 @@ export class SessionStore {
     return latest?._id ?? null;
   }
 
-  readData(sessionId: string): Promise<SessionDataRecord | null> {
+  readData(sessionId: string, userId: string): Promise<SessionDataRecord | null> {
     return this.model
-      .findById(sessionId)
+      .findOne({ _id: sessionId, userId })
       .select({ data: 1, expiresAt: 1 })
       .lean<SessionDataRecord>()
       .exec();
   }
 
-  async isActive(sessionId: string): Promise<boolean> {
-    return (await this.model.exists({ _id: sessionId, state: 'active' })) !== null;
+  async isActive(sessionId: string, userId: string): Promise<boolean> {
+    return (await this.model.exists({ _id: sessionId, userId, state: 'active' })) !== null;
   }
 
   /**
@@ -155,6 +162,11 @@ export class SessionStore {
       .sort({ createdAt: -1, _id: -1 })
       .lean<SessionLean>()
       .cursor({ batchSize });
+  }
+
+  /** The collection's name, for the change stream that follows it (SessionChangeWatcher). */
+  get collectionName(): string {
+    return this.model.collection.collectionName;
   }
 
   // ------------------------------------------------------------------ login, refresh, reauth
@@ -240,11 +252,12 @@ export class SessionStore {
    * `staleBefore`; the condition means it never revives a session. False when it changed
    * elsewhere (ended, expired, or touched by another instance).
    */
-  async touch(sessionId: string, now: Date, staleBefore: Date): Promise<boolean> {
+  async touch(sessionId: string, userId: string, now: Date, staleBefore: Date): Promise<boolean> {
     const live = this.liveFilter(now);
     const result = await this.model.updateOne(
       {
         _id: sessionId,
+        userId,
         state: 'active',
         expiresAt: live.expiresAt,
         lastSeenAt: { ...live.lastSeenAt, $lt: staleBefore },
@@ -270,14 +283,14 @@ export class SessionStore {
         : idleTimeoutFilter(now, idle);
     const written = await this.model
       .findOneAndUpdate(
-        { _id: doc._id, ...deadline },
+        { _id: doc._id, userId: doc.userId, ...deadline },
         { $set: { state: 'expired', endReason: eff.endReason, expiredAt: eff.expiredAt } },
         { returnDocument: 'after' },
       )
       .lean<SessionLean>();
     this.cache.invalidate(String(doc._id));
     if (written) return { doc: written, eff: { ...eff, needsWrite: false } };
-    const fresh = await this.findById(doc._id);
+    const fresh = await this.findById(doc._id, doc.userId);
     if (!fresh) return { doc, eff };
     return { doc: fresh, eff: effectiveState(fresh, now, idle) };
   }
@@ -288,12 +301,8 @@ export class SessionStore {
    * Signs the session out (`logout`) unless it already ended, expired ones too; how many
    * changed (0 or 1).
    */
-  endOne(sessionId: string, userId?: string): Promise<number> {
-    return this.endSessions(
-      userId === undefined ? { _id: sessionId } : { _id: sessionId, userId },
-      'logout',
-      'ended',
-    );
+  endOne(sessionId: string, userId: string): Promise<number> {
+    return this.endSessions({ _id: sessionId, userId }, 'logout', 'ended');
   }
 
   /** Signs out every other session of the user that has not ended (active or expired); how many. */
@@ -341,12 +350,18 @@ export class SessionStore {
    */
   async writeData(
     sessionId: string,
+    userId: string,
     asRead: Record<string, unknown> | undefined,
     data: Record<string, unknown>,
     expiresAt?: Date,
   ): Promise<boolean> {
     const written = await this.model.updateOne(
-      { _id: sessionId, state: 'active', data: asRead === undefined ? { $exists: false } : asRead },
+      {
+        _id: sessionId,
+        userId,
+        state: 'active',
+        data: asRead === undefined ? { $exists: false } : asRead,
+      },
       { $set: { data, ...(expiresAt ? { expiresAt } : {}) } },
     );
     // Data is not cached; the expiry is.
@@ -562,12 +577,14 @@ export class SessionStore {
     const from: SessionState[] = state === 'ended' ? ['active', 'expired'] : ['active'];
     const targets = await this.model
       .find({ ...filter, state: { $in: from } })
-      .select({ _id: 1 })
-      .lean<{ _id: Types.ObjectId }[]>();
+      .select({ _id: 1, userId: 1 })
+      .lean<{ _id: Types.ObjectId; userId: Types.ObjectId }[]>();
     if (!targets.length) return 0;
     const ids = targets.map((t) => t._id);
+    // The users too: the shard key, so the update goes only to the shards holding them.
+    const userIds = [...new Map(targets.map((t) => [String(t.userId), t.userId])).values()];
     const result = await this.model.updateMany(
-      { _id: { $in: ids }, state: { $in: from } },
+      { _id: { $in: ids }, userId: { $in: userIds }, state: { $in: from } },
       {
         $set: {
           state,

@@ -18,6 +18,7 @@ import { SessionDataInterceptor } from './interceptors/session-data.interceptor'
 import { Session, SessionSchema } from './schemas/session.schema';
 import { OwnSessionsService } from './own-sessions.service';
 import { SessionCache } from './session-cache';
+import { SessionChangeWatcher } from './session-change.watcher';
 import { SessionCheckService } from './session-check.service';
 import {
   resolveSessionOptions,
@@ -31,8 +32,10 @@ import {
 import { SessionsController } from './sessions.controller';
 import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
+import { SessionSignIn } from './sign-in.service';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
+import { TokenTransport } from './transport/token-transport.service';
 import { InitialAdmin } from './initial-admin';
 
 /**
@@ -141,7 +144,10 @@ export class SessionModule {
         OwnSessionsService,
         InitialAdmin,
         TokenService,
+        TokenTransport,
+        SessionSignIn,
         SessionCache,
+        SessionChangeWatcher,
         SessionGuard,
         RolesGuard,
         GroupsGuard,
@@ -163,6 +169,10 @@ export class SessionModule {
         SessionCheckService,
         OwnSessionsService,
         TokenService,
+        SessionCache,
+        SessionChangeWatcher,
+        TokenTransport,
+        SessionSignIn,
         SessionGuard,
         RolesGuard,
         GroupsGuard,

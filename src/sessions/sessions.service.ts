@@ -160,7 +160,7 @@ export class SessionsService {
       throw await writeError(error, client);
     }
     if (!doc) {
-      const current = await this.store.findById(auth.session.id);
+      const current = await this.store.findById(auth.session.id, auth.user.id);
       if (!current) throw sessionGone();
       throw notLive((await this.store.settle(current, now)).eff, false);
     }

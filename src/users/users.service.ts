@@ -22,6 +22,11 @@ export class UsersService {
     private readonly passwords: PasswordService,
   ) {}
 
+  /** The collection's name, for the change stream that follows it (SessionChangeWatcher). */
+  get collectionName(): string {
+    return this.users.collection.collectionName;
+  }
+
   /**
    * Makes the ADMIN_USERNAME user exist with ADMIN_PASSWORD: created when missing; when the
    * variable changed since it was last applied, the new password is applied (`applied`: the

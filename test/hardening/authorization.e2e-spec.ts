@@ -36,6 +36,9 @@ const PUBLIC_ROUTES = new Set([
   'POST /auth/login',
   'POST /auth/refresh',
   'GET /health',
+  'GET /account',
+  'GET /account/account.js',
+  'GET /account/account.css',
   'POST /remote/sessions/validate',
   'POST /remote/sessions/invalidate',
 ]);

@@ -57,7 +57,15 @@ export async function startAppProcess(
   const port = await freePort();
   const child = spawn(process.execPath, nodeArgsFor('src/main'), {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      // The jest project `fastify` runs the spawned service on Fastify too.
+      ...(process.env.TEST_HTTP_PLATFORM ? { HTTP_PLATFORM: process.env.TEST_HTTP_PLATFORM } : {}),
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,18 +1,25 @@
 import type { Type } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getConnectionToken } from '@nestjs/mongoose';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter, type NestHttpApplication } from '../../src/app.setup';
+import { appConfig } from '../../config';
 import { Clock, ManualClock } from '../../src/common/clock';
 import type { SessionModuleOptions } from '../../src/sessions';
 import { UsersService } from '../../src/users/users.service';
 import { startTestDatabase, TestDatabase } from './database';
 
+/**
+ * The HTTP platform the e2e suites run on: TEST_HTTP_PLATFORM (the jest project `fastify`
+ * sets it, see jest.config.js), else the service's default.
+ */
+export const TEST_PLATFORM = process.env.TEST_HTTP_PLATFORM;
+
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestHttpApplication;
   /** A supertest agent on the app's HTTP server. */
   http: () => ReturnType<typeof request>;
   clock: ManualClock;
@@ -59,26 +66,31 @@ export async function createTestApp(
   options: { db?: TestDatabase; module?: Type<unknown> } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await startTestDatabase());
-  const overrides = { ...TEST_ENV, ...env, MONGODB_URI: db.uri };
+  const platform = TEST_PLATFORM ? { HTTP_PLATFORM: TEST_PLATFORM } : {};
+  const overrides = { ...TEST_ENV, ...platform, ...env, MONGODB_URI: db.uri };
   const saved = new Map<string, string | undefined>();
   for (const [key, value] of Object.entries(overrides)) {
     saved.set(key, process.env[key]);
     process.env[key] = value;
   }
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
-  let app: NestExpressApplication | undefined;
+  let app: NestHttpApplication | undefined;
   try {
     const moduleRef = await Test.createTestingModule({ imports: [options.module ?? AppModule] })
       .overrideProvider(Clock)
       .useValue(clock)
       .compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({
+    app = moduleRef.createNestApplication<NestHttpApplication>(createHttpAdapter(appConfig()), {
       logger: false,
       // as in main.ts: the signed remote routes need the body bytes exactly as sent
       rawBody: true,
     });
     configureApp(app);
     await app.init();
+    // Fastify registers routes and plugins on `ready()`; supertest needs them in place.
+    if (appConfig().httpPlatform === 'fastify') {
+      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    }
   } catch (error) {
     // A start refused in a lifecycle hook (e.g. the bootstrap admin) has already connected.
     await app?.close().catch(() => undefined);

@@ -66,6 +66,7 @@ export class CommandRunner {
     private readonly changeStreams?: ChangeStreams,
     private readonly replicaSet?: ReplicaSetIdentity,
     private readonly scram?: ScramServer,
+    private readonly onCommand?: (command: Document, dbName: string) => void,
   ) {}
 
   /** Forgets a closed connection's authentication. */
@@ -74,6 +75,7 @@ export class CommandRunner {
   }
 
   run(command: Document, dbName: string, connectionId: number): Document | Promise<Document> {
+    this.onCommand?.(command, dbName);
     const name = Object.keys(command)[0];
     if (this.scram) {
       const answered = this.authenticate(name, command, connectionId);

@@ -46,6 +46,11 @@ export interface EmbeddedMongoOptions {
    * listen on a non-loopback address.
    */
   auth?: EngineCredentials;
+  /**
+   * Called with every command the engine receives (document sequences already folded in),
+   * before it runs: for tests that check which queries an app sends. Must not throw or modify it.
+   */
+  onCommand?: (command: Document, dbName: string) => void;
 }
 
 export interface EmbeddedMongo {
@@ -228,7 +233,14 @@ export async function startEmbeddedMongo(
 
   // The member's own address is known once the port is bound, before any client connects.
   const replicaSet = options.replicaSet ? { name: options.replicaSet, me: '' } : undefined;
-  const runner = new CommandRunner(dispatcher, store, changeStreams, replicaSet, scram);
+  const runner = new CommandRunner(
+    dispatcher,
+    store,
+    changeStreams,
+    replicaSet,
+    scram,
+    options.onCommand,
+  );
   const { stats } = dispatcher;
   stats.persistent = store !== undefined;
   const server: Server = createServer((socket) => {

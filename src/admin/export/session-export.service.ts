@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Response } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Clock } from '../../common/clock';
+import { type HttpResponse, takeRawResponse } from '../../platform/http-platform';
 import { SESSION_SETTINGS, type SessionSettings, SessionStore } from '../../sessions';
 import { ExportSessionsQueryDto } from '../dto/export-query.dto';
 import { createChunker, createCsvStream, createJsonArrayStream } from './export-formats';
@@ -30,7 +30,7 @@ export class SessionExportService {
   async export(
     query: ExportSessionsQueryDto,
     callerSessionId: string | null,
-    res: Response,
+    reply: HttpResponse,
   ): Promise<void> {
     const now = this.clock.now();
     // By effective state: a stored `active` session past a deadline is listed as expired.
@@ -59,7 +59,8 @@ export class SessionExportService {
       }
     }
 
-    res.status(200);
+    const res = takeRawResponse(reply);
+    res.statusCode = 200;
     res.setHeader('Cache-Control', 'no-store');
     let formatter;
     if (query.format === 'csv') {

@@ -1,10 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class RefreshDto {
-  @ApiProperty()
+  @ApiPropertyOptional({
+    description:
+      'Required with TOKEN_TRANSPORT=header; in the cookie modes an empty body uses the refresh cookie',
+  })
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)
-  refreshToken: string;
+  refreshToken?: string;
 }

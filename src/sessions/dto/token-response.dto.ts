@@ -1,4 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  IntersectionType,
+  OmitType,
+  PartialType,
+  PickType,
+} from '@nestjs/swagger';
 import { SessionView } from '../session.view';
 
 /** The answer of login, refresh and reauth. */
@@ -13,4 +20,21 @@ export class TokenResponse {
   expiresIn: number;
   @ApiProperty({ type: SessionView })
   session: SessionView;
+}
+
+/**
+ * What login, refresh, reauth answer over HTTP: the token response, except that with
+ * TOKEN_TRANSPORT=cookie the tokens travel only as HttpOnly cookies (so both are optional
+ * here), and with `cookie` or `both` the session's CSRF token is added (also set as a readable
+ * cookie).
+ */
+export class TokenAnswerDto extends IntersectionType(
+  OmitType(TokenResponse, ['accessToken', 'refreshToken'] as const),
+  PartialType(PickType(TokenResponse, ['accessToken', 'refreshToken'] as const)),
+) {
+  @ApiPropertyOptional({
+    description:
+      'With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie',
+  })
+  csrfToken?: string;
 }

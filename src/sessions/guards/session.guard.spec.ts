@@ -5,6 +5,7 @@ import { Public } from '../decorators/public.decorator';
 import type { SessionSettings } from '../session-module.options';
 import type { SessionCheckService } from '../session-check.service';
 import type { TokenService } from '../token.service';
+import type { TokenTransport } from '../transport/token-transport.service';
 import { SessionGuard } from './session.guard';
 
 class Handlers {
@@ -25,6 +26,7 @@ describe('SessionGuard outside HTTP', () => {
     new Reflector(),
     {} as TokenService,
     {} as SessionCheckService,
+    {} as TokenTransport,
     { clock: new ManualClock(), hooks: {} } as unknown as SessionSettings,
   );
 

@@ -10,6 +10,7 @@ import type { AuthenticatedRequest } from '../session-context';
 import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
 import { SessionCheckService } from '../session-check.service';
 import { TokenService } from '../token.service';
+import { TokenTransport } from '../transport/token-transport.service';
 
 interface RouteFlags {
   isPublic: boolean;
@@ -30,6 +31,7 @@ export class SessionGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
     private readonly check: SessionCheckService,
+    private readonly transport: TokenTransport,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
@@ -41,14 +43,15 @@ export class SessionGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     const request = context.switchToHttp().getRequest<Request>();
-    const token = this.settings.accessToken(request);
-    if (!token) throw unauthorized(ErrorCode.TOKEN_MISSING, 'A bearer access token is required');
-    const secrets = this.tokens.secretsFor(request);
-    const claims = this.tokens.verifyAccess(
-      token,
-      secrets instanceof Promise ? await secrets : secrets,
-      this.settings.clock.nowMs(),
-    );
+    const credential = this.transport.credential(request);
+    if (!credential) {
+      throw unauthorized(ErrorCode.TOKEN_MISSING, 'A bearer access token is required');
+    }
+    const pending = this.tokens.secretsFor(request);
+    const secrets = pending instanceof Promise ? await pending : pending;
+    const claims = this.tokens.verifyAccess(credential.token, secrets, this.settings.clock.nowMs());
+    // Before the session is looked up: a forged cross-site request costs no database work.
+    this.transport.assertCsrf(request, credential, claims.sid, secrets);
     const auth = await this.check.authenticate(claims, flags.allowExpired);
     const hooks = this.settings.hooks.onRequest;
     (request as AuthenticatedRequest).auth = hooks

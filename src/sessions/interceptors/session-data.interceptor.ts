@@ -42,16 +42,21 @@ export class SessionDataInterceptor implements NestInterceptor {
       return next.handle();
     }
     const request = context.switchToHttp().getRequest<DataRequest>();
-    const sessionId = request.auth?.session.id;
-    if (!sessionId) {
+    const session = request.auth?.session;
+    if (!session) {
       throw unauthorized(ErrorCode.TOKEN_MISSING, 'This route needs a session');
     }
-    return defer(() => this.run(request, sessionId, next));
+    return defer(() => this.run(request, session.id, session.userId, next));
   }
 
-  private async run(request: DataRequest, sessionId: string, next: CallHandler): Promise<unknown> {
+  private async run(
+    request: DataRequest,
+    sessionId: string,
+    userId: string,
+    next: CallHandler,
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
-      const doc = await this.store.readData(sessionId);
+      const doc = await this.store.readData(sessionId, userId);
       if (!doc) throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
       // The handler may change the object it is given in place; the filter needs it as read.
       const asRead = doc.data === undefined ? undefined : structuredClone(doc.data);
@@ -67,12 +72,13 @@ export class SessionDataInterceptor implements NestInterceptor {
       assertSessionData(ref.data);
       const written = await this.store.writeData(
         sessionId,
+        userId,
         asRead,
         ref.data,
         expiryMoved ? ref.expiresAt : undefined,
       );
       if (written) return result;
-      if (!(await this.store.isActive(sessionId))) {
+      if (!(await this.store.isActive(sessionId, userId))) {
         throw unauthorized(ErrorCode.SESSION_EXPIRED, 'The session is no longer active');
       }
       if (attempt >= MAX_SESSION_DATA_ATTEMPTS) {

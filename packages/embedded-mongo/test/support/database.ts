@@ -25,6 +25,11 @@ export function withDatabase(baseUri: string, dbName: string): string {
  */
 export async function startTestDatabase(options?: {
   ttlMonitorIntervalMs?: number;
+  /**
+   * Start the engine as a one-member replica set of this name (change streams). With
+   * MONGODB_URI the server is what it is: point it at a replica set to run such suites.
+   */
+  replicaSet?: string;
 }): Promise<TestDatabase> {
   const dbName = `nest_sessions_test_${randomBytes(6).toString('hex')}`;
   const external = process.env.MONGODB_URI;
@@ -45,6 +50,7 @@ export async function startTestDatabase(options?: {
   }
   const engine = await startEmbeddedMongo({
     ttlMonitorIntervalMs: options?.ttlMonitorIntervalMs,
+    replicaSet: options?.replicaSet,
     // Tests start many engines; the in-memory notice would repeat in every one.
     logger: {
       warn: (message) => {
