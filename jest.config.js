@@ -56,6 +56,7 @@ module.exports = {
       ...project,
       displayName: 'default',
       testRegex: '(src|test|config|packages)/.*\\.(spec|e2e-spec)\\.ts$',
+      setupFiles: ['<rootDir>/test/support/express-platform.js'],
     },
     {
       ...project,

@@ -203,7 +203,7 @@ export class EnvironmentVariables {
 
   /** The Nest HTTP adapter (docs/operations.md says why the default is what it is). */
   @IsIn(['express', 'fastify'])
-  HTTP_PLATFORM: HttpPlatform = 'express';
+  HTTP_PLATFORM: HttpPlatform = 'fastify';
 }
 
 export type HttpPlatform = 'express' | 'fastify';

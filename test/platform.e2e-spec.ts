@@ -6,7 +6,7 @@ import { bearer, createTestApp, createUser, login, TEST_PLATFORM, TestApp } from
  * decompression and parsing, proxy trust, request ids), held to one behaviour. The suite runs
  * in both jest projects (jest.config.js), so each expectation is checked on Express and Fastify.
  */
-describe(`HTTP platform parity (e2e, ${TEST_PLATFORM ?? 'default platform'})`, () => {
+describe(`HTTP platform parity (e2e, ${TEST_PLATFORM ?? 'the default platform'})`, () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {

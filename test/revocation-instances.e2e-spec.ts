@@ -13,7 +13,8 @@ const TEST_TIMEOUT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startPair(db: TestDatabase, cacheTtlMs: number): Promise<AppProcess[]> {
+/** Starts A then B into `apps`, so that afterAll stops whatever started even if a start times out. */
+async function startPair(db: TestDatabase, cacheTtlMs: number, apps: AppProcess[]): Promise<void> {
   const env = {
     ...TEST_ENV,
     LOG_LEVEL: 'info',
@@ -23,9 +24,8 @@ async function startPair(db: TestDatabase, cacheTtlMs: number): Promise<AppProce
     SESSION_CACHE_TTL_MS: String(cacheTtlMs),
   };
   // One after the other: both would otherwise race to create the admin user.
-  const a = await startAppProcess(env);
-  const b = await startAppProcess(env);
-  return [a, b];
+  apps.push(await startAppProcess(env));
+  apps.push(await startAppProcess(env));
 }
 
 async function stopAll(apps: AppProcess[]): Promise<void> {
@@ -51,12 +51,12 @@ const list = (app: AppProcess, token: string) =>
 describe('revocation across two service processes (e2e)', () => {
   describe('on a replica set (the engine started with a replica set name)', () => {
     let db: TestDatabase;
-    let apps: AppProcess[] = [];
+    const apps: AppProcess[] = [];
 
     beforeAll(async () => {
       db = await startTestDatabase({ replicaSet: 'rs0' });
       // A day: nothing in this test waits for a cache entry to age out.
-      apps = await startPair(db, 24 * 3600 * 1000);
+      await startPair(db, 24 * 3600 * 1000, apps);
     }, START_TIMEOUT_MS);
     afterAll(async () => {
       await stopAll(apps);
@@ -91,12 +91,12 @@ describe('revocation across two service processes (e2e)', () => {
 
   describe('on a standalone server (no change streams)', () => {
     let db: TestDatabase;
-    let apps: AppProcess[] = [];
+    const apps: AppProcess[] = [];
     const TTL_MS = 8000;
 
     beforeAll(async () => {
       db = await startTestDatabase();
-      apps = await startPair(db, TTL_MS);
+      await startPair(db, TTL_MS, apps);
     }, START_TIMEOUT_MS);
     afterAll(async () => {
       await stopAll(apps);

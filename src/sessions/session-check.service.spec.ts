@@ -67,7 +67,7 @@ function setup() {
     }),
   };
   const users = {
-    findById: async (id: string) => ({ id, username: 'alice', roles: [], groups: [] }),
+    findActiveById: async (id: string) => ({ id, username: 'alice', roles: [], groups: [] }),
   };
   const store = new SessionStore(model as never, cache, settings);
   const service = new SessionCheckService(store, users as unknown as UsersService, cache, settings);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UsersService } from '../users/users.service';
 import { SessionCache } from './session-cache';
 import { type AuthContext, type SessionContext, toSessionContext } from './session-context';
-import { notLive, sessionGone } from './session-errors';
+import { notLive, sessionGone, tokenInvalid } from './session-errors';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';
 import { effectiveState } from './session-state';
 import { SessionStore } from './session.store';
@@ -11,7 +11,9 @@ import type { AccessClaims } from './token.service';
 /**
  * The per-request check: the live session behind a verified access token, from the cache when
  * possible. The idle and absolute deadlines are checked against the clock on every call,
- * cached or not; lastSeenAt is written only when it is stale (see staleMs).
+ * cached or not; lastSeenAt is written only when it is stale (see staleMs). The token must be
+ * of the session's current generation, and the session's user must exist and not be disabled
+ * (read with the session, so cached as long as it: SESSION_CACHE_TTL_MS).
  */
 @Injectable()
 export class SessionCheckService {
@@ -26,6 +28,9 @@ export class SessionCheckService {
     const now = this.settings.clock.now();
     const cached = this.cache.get(claims.sid);
     if (cached && cached.user.id === claims.sub) {
+      // A generation the cached copy does not know may be newer than it (a reauth on another
+      // instance): what is stored decides, so the entry is dropped and read again below.
+      if (!sameGeneration(claims, cached)) return this.reload(claims, now, allowExpired);
       const eff = effectiveState(cached.session, now, this.settings.idleTimeoutSeconds);
       if (eff.state === 'active') {
         // The common case, a session in steady use: nothing to write, nothing to await.
@@ -35,10 +40,24 @@ export class SessionCheckService {
       }
       this.cache.invalidate(claims.sid);
     }
+    return this.loadChecked(claims, now, allowExpired);
+  }
+
+  private reload(claims: AccessClaims, now: Date, allowExpired: boolean): Promise<AuthContext> {
+    this.cache.invalidate(claims.sid);
+    return this.loadChecked(claims, now, allowExpired);
+  }
+
+  private async loadChecked(
+    claims: AccessClaims,
+    now: Date,
+    allowExpired: boolean,
+  ): Promise<AuthContext> {
     // Single flight: concurrent misses for one session share one load (and one lastSeenAt
     // write) instead of each reading it when its cache entry lapses under load.
     const context = await this.cache.fetch(claims.sid, () => this.load(claims, now));
     if (context.user.id !== claims.sub) throw sessionGone();
+    if (!sameGeneration(claims, context)) throw tokenInvalid();
     return this.admit(context, allowExpired);
   }
 
@@ -65,7 +84,7 @@ export class SessionCheckService {
     if (!found || String(found.userId) !== claims.sub) throw sessionGone();
     const { doc, eff } = await this.store.settle(found, now);
     if (eff.state === 'ended') throw notLive(eff, false);
-    const user = await this.users.findById(claims.sub);
+    const user = await this.users.findActiveById(claims.sub);
     if (!user) throw sessionGone();
     return { user, session: toSessionContext(doc, eff) };
   }
@@ -102,4 +121,12 @@ export class SessionCheckService {
     this.cache.setUnlessChanged(context.session.id, touched, mark);
     return touched;
   }
+}
+
+/**
+ * A token issued before the session's latest reauth or password change is refused like any
+ * other invalid token (contract: TOKEN_INVALID); the client refreshes or signs in again.
+ */
+function sameGeneration(claims: AccessClaims, context: AuthContext): boolean {
+  return (claims.gen ?? null) === context.session.generation;
 }

@@ -26,6 +26,11 @@ export interface SessionContext {
   label: string | null;
   expiredAt: Date | null;
   endReason: EndReason | null;
+  /**
+   * The session's generation as of the check: access tokens must carry it (`gen`). Not part
+   * of the Session view.
+   */
+  generation: string | null;
 }
 
 /**
@@ -57,6 +62,7 @@ export function toSessionContext(
     label: doc.label ?? null,
     expiredAt: eff.expiredAt ?? null,
     endReason: eff.endReason ?? null,
+    generation: doc.generation ?? null,
   };
 }
 

@@ -6,6 +6,9 @@ import type { EffectiveState } from './session-state';
 export const invalidCredentials = (): ApiException =>
   unauthorized(ErrorCode.INVALID_CREDENTIALS, 'Invalid username or password');
 
+export const tokenInvalid = (): ApiException =>
+  unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+
 export const sessionGone = (): ApiException =>
   unauthorized(ErrorCode.SESSION_EXPIRED, 'The session no longer exists');
 

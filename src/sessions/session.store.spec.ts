@@ -36,6 +36,8 @@ describe('SessionStore', () => {
       lastSeenAt: now,
       expiresAt: new Date(now.getTime() + 7 * 24 * 3600 * 1000),
       refreshHash: `hash-${new Types.ObjectId().toHexString()}`,
+      generation: 'g1',
+      rotationKey: 'k1',
       ...overrides,
     };
   };

@@ -30,6 +30,8 @@ export type NewSession = Pick<
   | 'lastSeenAt'
   | 'expiresAt'
   | 'refreshHash'
+  | 'generation'
+  | 'rotationKey'
 >;
 
 /** What the sweep needs to decide which deadline an overdue session reached. */
@@ -99,10 +101,14 @@ export class SessionStore {
     return (await this.model.exists({ userId })) !== null;
   }
 
-  /** The session whose current or an earlier refresh token has this hash. */
+  /**
+   * The session whose current or an earlier refresh token has this hash, with its
+   * `rotationKey` (the one read that selects it: only refresh needs it).
+   */
   findByRefreshHash(hash: string): Promise<SessionLean | null> {
     return this.model
       .findOne({ $or: [{ refreshHash: hash }, { refreshHistory: hash }] })
+      .select('+rotationKey')
       .lean<SessionLean>()
       .exec();
   }
@@ -186,13 +192,30 @@ export class SessionStore {
   /**
    * Swaps the live session's refresh hash for its successor's in one conditional update,
    * pushing the old one onto the history; null when no live session holds `hash` any more.
+   * `newRotationKey` is given for a session that has none yet (made before rotation keys
+   * existed): it is set only if the session still has none, so of concurrent first rotations
+   * one key wins and the others find their token rotated under it.
    */
-  async rotate(hash: string, nextHash: string, now: Date): Promise<SessionLean | null> {
+  async rotate(
+    hash: string,
+    nextHash: string,
+    now: Date,
+    newRotationKey?: string,
+  ): Promise<SessionLean | null> {
     const doc = await this.model
       .findOneAndUpdate(
-        { refreshHash: hash, ...this.liveFilter(now) },
         {
-          $set: { refreshHash: nextHash, rotatedAt: now, lastSeenAt: now },
+          refreshHash: hash,
+          ...this.liveFilter(now),
+          ...(newRotationKey ? { rotationKey: null } : {}),
+        },
+        {
+          $set: {
+            refreshHash: nextHash,
+            rotatedAt: now,
+            lastSeenAt: now,
+            ...(newRotationKey ? { rotationKey: newRotationKey } : {}),
+          },
           $push: {
             refreshHistory: { $each: [hash], $position: 0, $slice: REFRESH_HISTORY_LENGTH },
           },
@@ -205,13 +228,14 @@ export class SessionStore {
   }
 
   /**
-   * New refresh token for a live session after a password check: the history is cleared (the
-   * earlier tokens are simply invalid now, not "reuse"), groups replaced when given.
+   * New refresh token and generation for a live session after a password check (reauth,
+   * password change): the history is cleared (the earlier tokens are simply invalid now, not
+   * "reuse"), access tokens of the old generation stop passing, groups replaced when given.
    */
   async reissue(
     sessionId: string,
     userId: string,
-    refreshHash: string,
+    fresh: { refreshHash: string; generation: string },
     now: Date,
     groups?: string[],
   ): Promise<SessionLean | null> {
@@ -221,7 +245,8 @@ export class SessionStore {
           { _id: sessionId, userId, ...this.liveFilter(now) },
           {
             $set: {
-              refreshHash,
+              refreshHash: fresh.refreshHash,
+              generation: fresh.generation,
               refreshHistory: [],
               rotatedAt: now,
               lastSeenAt: now,
@@ -311,11 +336,20 @@ export class SessionStore {
   }
 
   /**
-   * Ends every session of the user that has not ended yet, active or expired (a password change,
-   * a bootstrap admin password applied); how many.
+   * Ends every session of the user that has not ended yet, active or expired, but
+   * `exceptSessionId` when given (a password change, an admin password reset, the user's
+   * removal, a bootstrap admin password applied); how many.
    */
-  endAllOfUser(userId: string | Types.ObjectId, reason: EndReason): Promise<number> {
-    return this.endSessions({ userId }, reason, 'ended');
+  endAllOfUser(
+    userId: string | Types.ObjectId,
+    reason: EndReason,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    return this.endSessions(
+      exceptSessionId === undefined ? { userId } : { userId, _id: { $ne: exceptSessionId } },
+      reason,
+      'ended',
+    );
   }
 
   /** Above `max` live sessions of the user, expires the oldest (`evicted`); how many. */

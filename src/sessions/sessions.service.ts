@@ -67,6 +67,8 @@ export class SessionsService {
         lastSeenAt: now,
         expiresAt: new Date(now.getTime() + this.settings.absoluteTimeoutSeconds * 1000),
         refreshHash: this.tokens.hashRefresh(refreshToken),
+        generation: this.tokens.newGeneration(),
+        rotationKey: this.tokens.newRotationKey(),
       });
     } catch (error) {
       throw await writeError(error, client);
@@ -83,44 +85,56 @@ export class SessionsService {
   }
 
   /**
-   * Rotates the refresh token. The winning request swaps the hash in one conditional update;
-   * a request that loses the race (or a tab replaying the same token within the grace window)
-   * finds the token as the newest history entry and answers with the same derived pair, so a
-   * session never forks into two live token pairs. Any other replay of an old token revokes
-   * the session.
+   * Rotates the refresh token. The successor is derived from the presented token with the
+   * session's own rotation key, and swapped in with one conditional update; a request that
+   * loses the race (or a tab replaying the same token within the grace window) finds the token
+   * as the newest history entry and answers with the same derived pair, so a session never
+   * forks into two live token pairs. Any other replay of an old token revokes the session. A
+   * session whose user was deleted or disabled does not refresh.
    */
   async refresh(presented: string, client: IssueContext): Promise<TokenResponse> {
     const now = this.settings.clock.now();
     const hash = this.tokens.hashRefresh(presented);
-    const next = this.tokens.successorOf(presented, client.secret);
-    let doc: SessionLean | null;
-    try {
-      doc = await this.store.rotate(hash, this.tokens.hashRefresh(next), now);
-    } catch (error) {
-      throw await writeError(error, client);
+    let found = await this.store.findByRefreshHash(hash);
+    if (!found) throw refreshInvalid();
+    if (!(await this.users.findActiveById(String(found.userId)))) throw sessionGone();
+    if (found.refreshHash === hash) {
+      // A session made before rotation keys existed gets one now, with its first rotation.
+      const newKey = found.rotationKey ? undefined : this.tokens.newRotationKey();
+      const next = this.tokens.successorOf(presented, found.rotationKey ?? newKey!);
+      let doc: SessionLean | null;
+      try {
+        doc = await this.store.rotate(hash, this.tokens.hashRefresh(next), now, newKey);
+      } catch (error) {
+        throw await writeError(error, client);
+      }
+      if (doc) return this.respond(doc, next, client.secret, now);
+      // Lost to a concurrent rotation, reauth or ending: judge what is stored now.
+      found = await this.store.findByRefreshHash(hash);
+      if (!found) throw refreshInvalid();
     }
-    if (doc) return this.respond(doc, next, client.secret, now);
-    return this.refreshNotRotated(hash, next, client.secret, now);
+    return this.refreshNotRotated(found, presented, hash, client.secret, now);
   }
 
   private async refreshNotRotated(
+    found: SessionLean,
+    presented: string,
     hash: string,
-    next: string,
     secret: string,
     now: Date,
   ): Promise<TokenResponse> {
-    const found = await this.store.findByRefreshHash(hash);
-    if (!found) {
-      throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
-    }
     const { doc, eff } = await this.store.settle(found, now);
     if (eff.state !== 'active') throw notLive(eff, true);
     if (doc.refreshHash === hash) {
       // Live and current, yet the rotation did not match: a concurrent reauth replaced it.
-      throw unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
+      throw refreshInvalid();
     }
+    // settle() may have re-read the document without its key; the one read first has it.
+    const rotationKey = doc.rotationKey ?? found.rotationKey ?? null;
+    const next = rotationKey ? this.tokens.successorOf(presented, rotationKey) : null;
     const graceMs = this.settings.refreshReuseGraceSeconds * 1000;
     const replay =
+      next !== null &&
       doc.refreshHistory[0] === hash &&
       doc.rotatedAt !== null &&
       now.getTime() - doc.rotatedAt.getTime() < graceMs &&
@@ -136,7 +150,10 @@ export class SessionsService {
     );
   }
 
-  /** Confirms the password on the current session, optionally switches groups, issues new tokens. */
+  /**
+   * Confirms the password on the current session, optionally switches groups, issues new
+   * tokens under a new generation (the access tokens issued before stop passing).
+   */
   async reauth(
     auth: AuthContext,
     input: { password: string; groups?: string[] },
@@ -145,6 +162,27 @@ export class SessionsService {
     const user = await this.users.verifyPasswordById(auth.user.id, input.password);
     if (!user) throw invalidCredentials();
     const groups = input.groups === undefined ? undefined : this.checkGroups(user, input.groups);
+    return this.reissue(auth, client, groups);
+  }
+
+  /**
+   * After the user's password changed on this session (POST /auth/password, once the new
+   * password is stored): every other session of the user ends (`password_changed`) and this
+   * one gets fresh tokens under a new generation, so no token issued before the change passes
+   * any more (contract: "issued before its session's latest reauth or password change is
+   * refused with TOKEN_INVALID").
+   */
+  async afterPasswordChange(auth: AuthContext, client: IssueContext): Promise<TokenResponse> {
+    await this.store.endAllOfUser(auth.user.id, 'password_changed', auth.session.id);
+    return this.reissue(auth, client);
+  }
+
+  /** A new refresh token and generation for the live session behind `auth`. */
+  private async reissue(
+    auth: AuthContext,
+    client: IssueContext,
+    groups?: string[],
+  ): Promise<TokenResponse> {
     const now = this.settings.clock.now();
     const refreshToken = this.tokens.newRefreshToken();
     let doc: SessionLean | null;
@@ -152,7 +190,10 @@ export class SessionsService {
       doc = await this.store.reissue(
         auth.session.id,
         auth.user.id,
-        this.tokens.hashRefresh(refreshToken),
+        {
+          refreshHash: this.tokens.hashRefresh(refreshToken),
+          generation: this.tokens.newGeneration(),
+        },
         now,
         groups,
       );
@@ -186,7 +227,7 @@ export class SessionsService {
     const sid = String(doc._id);
     return {
       accessToken: this.tokens.signAccess(
-        { sub: String(doc.userId), sid },
+        { sub: String(doc.userId), sid, gen: doc.generation ?? undefined },
         secret,
         Math.floor(issuedAt.getTime() / 1000),
       ),
@@ -200,6 +241,9 @@ export class SessionsService {
     };
   }
 }
+
+const refreshInvalid = () =>
+  unauthorized(ErrorCode.REFRESH_TOKEN_INVALID, 'The refresh token is not valid');
 
 async function writeError(error: unknown, client: IssueContext): Promise<unknown> {
   return client.onWriteError ? client.onWriteError(error) : error;

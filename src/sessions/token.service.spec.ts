@@ -63,16 +63,26 @@ describe('TokenService', () => {
     }
   });
 
-  it('makes 256-bit opaque refresh tokens and derives successors per secret', () => {
+  it('makes 256-bit opaque refresh tokens and derives successors per session key, not per secret', () => {
     const a = tokens.newRefreshToken();
     expect(Buffer.from(a, 'base64url')).toHaveLength(32);
     expect(a).not.toBe(tokens.newRefreshToken());
-    expect(tokens.successorOf(a, 'k')).toBe(tokens.successorOf(a, 'k'));
-    expect(tokens.successorOf(a, 'k')).not.toBe(tokens.successorOf(a, 'k2'));
-    expect(tokens.successorOf(a, 'k')).not.toBe(a);
+    const key = tokens.newRotationKey();
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    expect(key).not.toBe(tokens.newRotationKey());
+    expect(tokens.successorOf(a, key)).toBe(tokens.successorOf(a, key));
+    expect(tokens.successorOf(a, key)).not.toBe(tokens.successorOf(a, tokens.newRotationKey()));
+    expect(tokens.successorOf(a, key)).not.toBe(a);
     expect(tokens.hashRefresh(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(tokens.sameHash(tokens.hashRefresh(a), tokens.hashRefresh(a))).toBe(true);
     expect(tokens.sameHash(tokens.hashRefresh(a), tokens.hashRefresh('b'))).toBe(false);
+  });
+
+  it('carries the session generation as gen, and returns it verified', () => {
+    const gen = tokens.newGeneration();
+    expect(Buffer.from(gen, 'base64url')).toHaveLength(16);
+    const token = tokens.signAccess({ sub: 'u1', sid: 's1', gen }, 'k', nowS);
+    expect(tokens.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1', gen });
   });
 
   it('takes the secret from getTokenSecret when configured', async () => {

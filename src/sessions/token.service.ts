@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { unauthorized } from '../common/api.exception';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BoundedCache } from '../common/bounded-cache';
-import { ErrorCode } from '../common/error-codes';
 import {
   AccessTokenKey,
   AccessTokenPolicy,
@@ -11,11 +9,14 @@ import {
   signAccessToken,
   verifyAccessToken,
 } from './access-token';
+import { tokenInvalid } from './session-errors';
 import { SESSION_SETTINGS, SessionSettings, TokenSecrets } from './session-module.options';
 
 export interface AccessClaims {
   sub: string;
   sid: string;
+  /** The session's generation the token was issued under; absent on tokens from before it. */
+  gen?: string;
 }
 
 /** Caching KeyObjects per secret is the point (docs/security.md: ~40x faster verify); bound it anyway. */
@@ -27,7 +28,6 @@ const MAX_VERIFIED_TOKENS = 10_000;
 interface KeySet {
   all: AccessTokenKey[];
   signing: AccessTokenKey;
-  rotation: Buffer;
 }
 
 interface VerifiedToken {
@@ -37,15 +37,17 @@ interface VerifiedToken {
   exp: number;
 }
 
-const invalidToken = () =>
-  unauthorized(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired');
+const invalidToken = tokenInvalid;
 
 /**
- * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `typ: access`, `iss`, `aud`, `iat`,
- * `exp`, header `kid`; the rules are in access-token.ts) and refresh tokens (256 random bits,
- * opaque, stored only as SHA-256). Token successors on rotation are derived, not random:
- * `next = HMAC(rotationKey, presented)`, so a token replayed inside the grace window maps to the
- * very pair the first rotation issued, on any instance, with only hashes stored.
+ * Access tokens (HS256 JWT: `sub` user id, `sid` session id, `gen` session generation, `typ:
+ * access`, `iss`, `aud`, `iat`, `exp`, header `kid`; the rules are in access-token.ts) and
+ * refresh tokens (256 random bits, opaque, stored only as SHA-256). Token successors on
+ * rotation are derived, not random: `next = HMAC(session.rotationKey, presented)`, so a token
+ * replayed inside the grace window maps to the very pair the first rotation issued, on any
+ * instance, with only hashes stored. The rotation key is the session's own random key, kept
+ * only in the database: JWT_SECRET has no part in it (docs/security.md, "What a leaked
+ * JWT_SECRET gives an attacker").
  */
 @Injectable()
 export class TokenService {
@@ -82,7 +84,7 @@ export class TokenService {
 
   signAccess(claims: AccessClaims, secrets: TokenSecrets, issuedAtSeconds: number): string {
     return signAccessToken(
-      { sub: claims.sub, sid: claims.sid },
+      { sub: claims.sub, sid: claims.sid, gen: claims.gen },
       this.keysFor(secrets).signing,
       issuedAtSeconds,
       this.policy,
@@ -105,7 +107,11 @@ export class TokenService {
     }
     const verified = verifyAccessToken(token, keys.all, nowS, this.policy);
     if (!verified) throw invalidToken();
-    const claims: AccessClaims = Object.freeze({ sub: verified.sub, sid: verified.sid });
+    const claims: AccessClaims = Object.freeze(
+      verified.gen === undefined
+        ? { sub: verified.sub, sid: verified.sid }
+        : { sub: verified.sub, sid: verified.sid, gen: verified.gen },
+    );
     this.verified.set(token, { keys, claims, exp: verified.exp });
     return claims;
   }
@@ -114,9 +120,23 @@ export class TokenService {
     return randomBytes(32).toString('base64url');
   }
 
-  /** The token that replaces `presented` on rotation; the same for the same input, always. */
-  successorOf(presented: string, secrets: TokenSecrets): string {
-    return createHmac('sha256', this.keysFor(secrets).rotation)
+  /** A session's rotation key: 256 random bits, stored with the session and nowhere else. */
+  newRotationKey(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  /** A session generation: 128 random bits, so a forger cannot guess the current one. */
+  newGeneration(): string {
+    return randomBytes(16).toString('base64url');
+  }
+
+  /**
+   * The token that replaces `presented` on rotation; the same for the same input, always.
+   * Domain-separated so the key serves this one purpose.
+   */
+  successorOf(presented: string, rotationKey: string): string {
+    return createHmac('sha256', Buffer.from(rotationKey, 'base64url'))
+      .update('nest-sessions refresh successor\0')
       .update(presented)
       .digest('base64url');
   }
@@ -139,13 +159,7 @@ export class TokenService {
     let keys = this.keys.get(id);
     if (!keys) {
       const all = accessTokenKeys(list);
-      keys = {
-        all,
-        signing: all[0],
-        rotation: Buffer.from(
-          hkdfSync('sha256', list[0], Buffer.alloc(0), 'nest-sessions refresh rotation', 32),
-        ),
-      };
+      keys = { all, signing: all[0] };
       this.keys.set(id, keys);
     }
     return keys;

@@ -132,6 +132,18 @@ export class UsersService {
     return ok && user ? toUserView(user) : null;
   }
 
+  /**
+   * The user, or null when there is none or it is disabled: what a session may act for. The
+   * session guard and refresh ask this, so a deleted or disabled user's sessions stop working.
+   */
+  async findActiveById(userId: string): Promise<AuthUser | null> {
+    if (!Types.ObjectId.isValid(userId)) return null;
+    const user = await this.users
+      .findOne({ _id: userId, disabledAt: null })
+      .lean<User & { _id: Types.ObjectId }>();
+    return user ? toUserView(user) : null;
+  }
+
   async findById(userId: string): Promise<AuthUser | null> {
     const user = await this.users.findById(userId).lean<User & { _id: Types.ObjectId }>();
     return user ? toUserView(user) : null;

@@ -55,6 +55,8 @@ const SESSION_FIELDS = new Set([
   'refreshHash',
   'refreshHistory',
   'rotatedAt',
+  'generation',
+  'rotationKey',
   'data',
   'createdAt',
 ]);
@@ -65,6 +67,7 @@ const USER_FIELDS = new Set([
   'passwordHash',
   'roles',
   'groups',
+  'disabledAt',
   'createdAt',
   'updatedAt',
 ]);
@@ -79,7 +82,13 @@ const END_REASONS = new Set([
 ]);
 
 /** What never appears in any response, whatever was asked. */
-const SECRET_MARKERS = ['refreshHash', 'passwordHash', '$argon2', 'refreshHistory'];
+const SECRET_MARKERS = [
+  'refreshHash',
+  'passwordHash',
+  '$argon2',
+  'refreshHistory',
+  'rotationKey',
+];
 
 /** Throws on a key in stored session data that could act as an operator or reach a prototype. */
 function assertSafeKeys(value: unknown, where: string): void {

@@ -13,8 +13,8 @@ import { UsersService } from '../../src/users/users.service';
 import { startTestDatabase, TestDatabase } from './database';
 
 /**
- * The HTTP platform the e2e suites run on: TEST_HTTP_PLATFORM (the jest project `fastify`
- * sets it, see jest.config.js), else the service's default.
+ * The HTTP platform the e2e suites run on: TEST_HTTP_PLATFORM, which each jest project sets
+ * (`default`: express, `fastify`: fastify; jest.config.js), else the service's default.
  */
 export const TEST_PLATFORM = process.env.TEST_HTTP_PLATFORM;
 

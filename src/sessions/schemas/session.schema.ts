@@ -80,6 +80,24 @@ export class Session {
   @Prop({ type: Date, default: null })
   rotatedAt: Date | null;
 
+  /**
+   * Random, renewed by every reauth and password change. Access tokens carry it as `gen`; a
+   * token issued under an earlier generation is refused (TOKEN_INVALID), so a token from before
+   * a reauth never carries the groups that reauth granted (issue 11 finding 3), and one forged
+   * with a leaked JWT_SECRET needs it too. Null only on sessions created before it existed.
+   */
+  @Prop({ type: String, default: null })
+  generation: string | null;
+
+  /**
+   * Random per session and never sent to anyone: keys the refresh successor,
+   * `HMAC(rotationKey, presented)`, so that a leaked JWT_SECRET plus every token a client ever
+   * saw gives no refresh token (issue 11 finding 1). Not selected unless asked for. Null only
+   * on sessions created before it existed (their first rotation sets it).
+   */
+  @Prop({ type: String, default: null, select: false })
+  rotationKey: string | null;
+
   /** Free-form per-session data (validated at the edge: size, depth, key names). */
   @Prop({ type: Object, default: () => ({}) })
   data: Record<string, unknown>;

@@ -24,6 +24,13 @@ export class User {
   @Prop({ type: [String], default: [] })
   groups: string[];
 
+  /**
+   * Set when the user is disabled: their sessions are refused by the guard and cannot refresh
+   * (issue 11 finding 5), and stay so until it is cleared.
+   */
+  @Prop({ type: Date, default: null })
+  disabledAt: Date | null;
+
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,0 +1,35 @@
+/**
+ * The usual stateful setup without any framework on top: bare Express 5 with express-session
+ * and connect-mongo on the same engine (`touchAfter: 60`, as nest-sessions writes lastSeenAt at
+ * most once a minute). express-session reads the store on every request.
+ */
+import MongoStore from 'connect-mongo';
+import express from 'express';
+import session from 'express-session';
+import { currentSessionView, expressSessionLogin, requiredEnv } from '../../alternatives/bench-app';
+
+const app = express();
+app.disable('x-powered-by');
+app.use(express.json());
+app.use(
+  session({
+    secret: requiredEnv('SESSION_SECRET'),
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', maxAge: 7 * 24 * 3600 * 1000 },
+    store: MongoStore.create({
+      mongoUrl: requiredEnv('MONGODB_URI'),
+      dbName: process.env.SESSION_DB ?? 'bench_bare_express_session',
+      touchAfter: 60,
+    }),
+  }),
+);
+app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+app.post('/auth/login', (req, res, next) => {
+  expressSessionLogin(req, req.body?.username).then((r) => res.status(201).json(r), next);
+});
+app.get('/sessions/current', (req, res) => {
+  if (!req.session?.identity) return void res.status(401).json({ statusCode: 401 });
+  res.json(currentSessionView(req.session.identity, new Date().toISOString()));
+});
+app.listen(Number(requiredEnv('PORT')), '127.0.0.1');
