@@ -7,6 +7,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module';
 import { USERS_OPTIONS, UsersOptions } from '../users/users.options';
 import { AuthController } from './auth.controller';
+import { BadTokenLimiter } from './guards/bad-token.limiter';
 import { GroupsGuard } from './guards/groups.guard';
 import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.guard';
 import { MongoThrottlerStorage } from '../rate-limit/mongo-throttler.storage';
@@ -150,6 +151,7 @@ export class SessionModule {
         SessionCache,
         SessionChangeWatcher,
         SessionGuard,
+        BadTokenLimiter,
         RolesGuard,
         GroupsGuard,
         { provide: SESSION_GUARDS_ARE_GLOBAL, useValue: globalGuards },
