@@ -13,6 +13,7 @@ import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.g
 import { MongoThrottlerStorage } from '../rate-limit/mongo-throttler.storage';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoginGuard } from './guards/login.guard';
+import { ModuleRoutesGuard, SESSION_GUARDS_ARE_GLOBAL } from './guards/module-routes.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { SessionGuard } from './guards/session.guard';
 import { SessionDataInterceptor } from './interceptors/session-data.interceptor';
@@ -153,6 +154,8 @@ export class SessionModule {
         BadTokenLimiter,
         RolesGuard,
         GroupsGuard,
+        { provide: SESSION_GUARDS_ARE_GLOBAL, useValue: globalGuards },
+        ModuleRoutesGuard,
         LoginGuard,
         LoginThrottlerGuard,
         LocalStrategy,
