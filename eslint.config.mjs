@@ -13,6 +13,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'warn',
       'no-console': ['warn', { allow: ['warn', 'error'] }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // Mongoose 9 logs a deprecation warning on every such call.
+          selector: "Property[key.name='new'][value.value=true]",
+          message: "Mongoose 9 deprecates `new: true`: use `returnDocument: 'after'`.",
+        },
+      ],
     },
   },
   {

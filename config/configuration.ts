@@ -90,6 +90,7 @@ export const authConfig = registerAs('auth', () => {
     tokenTransport: e.TOKEN_TRANSPORT,
     /** Cookies are Secure (HTTPS only, `__Host-` names) in production; plain HTTP elsewhere. */
     secureCookies: e.NODE_ENV === 'production',
+    badTokenIpRateLimit: e.BAD_TOKEN_IP_RATE_LIMIT,
     adminUsername: firstSignIn ? 'admin' : e.ADMIN_USERNAME,
     adminPassword: firstSignIn ? generatedAdminPassword : e.ADMIN_PASSWORD,
     adminPasswordGenerated: firstSignIn,

@@ -21,6 +21,7 @@ describe('validateEnv', () => {
       TRUST_PROXY: 'false',
       LOGIN_RATE_LIMIT: 10,
       LOGIN_IP_RATE_LIMIT: 50,
+      BAD_TOKEN_IP_RATE_LIMIT: 30,
       PEER_HOSTS: '',
       TOKEN_TRANSPORT: 'header',
     });

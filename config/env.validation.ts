@@ -206,6 +206,15 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_IP_RATE_LIMIT = 50;
 
+  /**
+   * Bearer tokens we did not sign (forged, garbage) per minute per IP; past it the IP gets 429
+   * for a minute. Expired tokens of ours never count. 0 turns the limit off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  BAD_TOKEN_IP_RATE_LIMIT = 30;
+
   /** argon2id memory cost in KiB (OWASP minimum 19456). Lower only for tests. */
   @Transform(toInt)
   @IsInt()

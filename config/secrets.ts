@@ -1,5 +1,6 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../src/users/password-policy';
 
 /** Every secret (JWT_SECRET entries, PEER_SECRET entries) is at least this long. */
 export const MIN_SECRET_LENGTH = 32;
@@ -17,8 +18,7 @@ export const MIN_JWT_SECRET_GUESSES_LOG10 = 24;
  */
 export const MIN_PRODUCTION_ADMIN_PASSWORD_GUESSES_LOG10 = 10;
 
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 1024;
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
 
 /**
  * Words that only appear in a secret someone copied from an example or never replaced,

@@ -54,6 +54,7 @@ export function sessionOptionsFromConfig(
       ipLimit: auth.loginIpRateLimit,
       windowSeconds: 60,
     },
+    badTokenRateLimit: { limit: auth.badTokenIpRateLimit, windowSeconds: 60 },
     passwordHashing: {
       memoryCostKib: auth.passwordHash.memoryCost,
       timeCost: auth.passwordHash.timeCost,

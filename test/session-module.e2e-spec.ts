@@ -374,6 +374,31 @@ describe('SessionModule.forRoot({ globalGuards: false }) (e2e)', () => {
     expect(admin.status).toBe(403);
     expect(admin.body.code).toBe('FORBIDDEN');
   });
+
+  // Was: with no APP_GUARD nothing authenticated the module's own routes, so /sessions/* and
+  // logout answered 401 with a valid token (the data interceptor found no session).
+  it('keeps the module’s own bearer routes protected and working', async () => {
+    const noToken = await t.http().get('/sessions/current');
+    expect(noToken.status).toBe(401);
+    expect(noToken.body.code).toBe('TOKEN_MISSING');
+    const s = await login(t, 'alice', 'alice-password');
+    const auth = bearer(s.accessToken);
+    const current = await t.http().get('/sessions/current').set('Authorization', auth);
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({ id: s.session.id, current: true });
+    await t
+      .http()
+      .put('/sessions/current/data')
+      .set('Authorization', auth)
+      .send({ a: 1 })
+      .expect(200);
+    await t.http().get('/sessions/current/data').set('Authorization', auth).expect(200, { a: 1 });
+    const listed = await t.http().get('/sessions').set('Authorization', auth).expect(200);
+    expect(listed.body.map((x: { id: string }) => x.id)).toContain(s.session.id);
+    await t.http().post('/auth/logout').set('Authorization', auth).expect(204);
+    const after = await t.http().get('/sessions/current').set('Authorization', auth);
+    expect(after.body.code).toBe('SESSION_ENDED');
+  });
 });
 
 /** A host app with no global pipe or filter of its own: the module's routes still validate. */

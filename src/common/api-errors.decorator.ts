@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from './openapi';
 import { STATUS_CODES } from 'node:http';
 import { ErrorCode } from './error-codes';
 import { ErrorResponseDto } from './error-response.dto';

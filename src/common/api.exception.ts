@@ -1,9 +1,12 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { ErrorCode } from './error-codes';
+import { STATUS_CODES } from 'node:http';
+import { ErrorBody, ErrorCode } from './error-codes';
 
 /**
  * An HttpException that carries the contract's error `code`. Throw it (or one of the helpers
- * below) anywhere; the global filter turns it into the contract's error shape.
+ * below) anywhere; the global filter turns it into the contract's error shape. Its response is
+ * that shape already, so a host app's own routes (guarded by the exported guards) answer in it
+ * too when the host registers no filter of ours and Nest's default one sends it as it is.
  */
 export class ApiException extends HttpException {
   constructor(
@@ -11,7 +14,15 @@ export class ApiException extends HttpException {
     readonly code: ErrorCode,
     message: string,
   ) {
-    super({ code, message }, status);
+    super(
+      {
+        statusCode: status,
+        error: STATUS_CODES[status] ?? 'Error',
+        code,
+        message,
+      } satisfies ErrorBody,
+      status,
+    );
   }
 }
 

@@ -1,4 +1,8 @@
-import {
+import { mongo } from 'mongoose';
+
+// The driver classes of the copy Mongoose itself loads (`instanceof` needs that very copy), so
+// the library needs no `mongodb` dependency of its own next to the host's Mongoose.
+const {
   MongoClientClosedError,
   MongoError,
   MongoErrorLabel,
@@ -12,7 +16,7 @@ import {
   MongoSystemError,
   MongoTopologyClosedError,
   MongoUnexpectedServerResponseError,
-} from 'mongodb';
+} = mongo;
 
 // Driver errors that say "the server could not be reached or went away", not "this request is
 // wrong". Network errors (incl. timeouts and cleared pools) and server selection (a

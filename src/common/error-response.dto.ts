@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from './openapi';
 import { ErrorCode } from './error-codes';
 
 /** The contract's error body, as documented in OpenAPI (the filter builds `ErrorBody`). */

@@ -50,7 +50,7 @@ export class MongoThrottlerStorage implements ThrottlerStorage {
         .findOneAndUpdate(
           { _id, windowEndsAt: { $gt: now }, ...notBlocked(now) },
           { $inc: { hits: 1 } },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean();
       if (!doc) {
@@ -63,7 +63,7 @@ export class MongoThrottlerStorage implements ThrottlerStorage {
             .findOneAndUpdate(
               { _id, windowEndsAt: { $lte: now }, ...notBlocked(now) },
               { $set: { hits: 1, windowEndsAt, blockedUntil: null, expiresAt: windowEndsAt } },
-              { new: true, upsert: true },
+              { returnDocument: 'after', upsert: true },
             )
             .lean();
         } catch (err) {
@@ -85,7 +85,7 @@ export class MongoThrottlerStorage implements ThrottlerStorage {
             .findOneAndUpdate(
               { _id, ...notBlocked(now) },
               { $set: { blockedUntil, expiresAt } },
-              { new: true },
+              { returnDocument: 'after' },
             )
             .lean()) ?? (await this.hits.findById(_id).lean());
         if (!doc) continue;

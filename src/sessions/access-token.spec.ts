@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import {
   AccessTokenPolicy,
   accessTokenKeys,
+  hasGenuineSignature,
   keyIdOf,
   signAccessToken,
   verifyAccessToken,
@@ -111,9 +112,25 @@ describe('verifyAccessToken', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (junk) => {
         expect(verifyNow(junk)).toBeNull();
+        expect(hasGenuineSignature(junk, KEYS)).toBe(false);
       }),
     );
     expect(verifyNow('a'.repeat(10_000))).toBeNull();
+    expect(hasGenuineSignature('a'.repeat(10_000), KEYS)).toBe(false);
+  });
+
+  it('tells an expired token of ours (genuine) from a forged one', () => {
+    const token = signAccessToken({ sub: 'u1', sid: 's1' }, KEYS[1], NOW, POLICY);
+    expect(verifyAccessToken(token, KEYS, NOW + 10_000, POLICY)).toBeNull();
+    expect(hasGenuineSignature(token, KEYS)).toBe(true);
+    expect(hasGenuineSignature(token, KEYS.slice(0, 1))).toBe(false);
+    const other = signAccessToken(
+      { sub: 'u1', sid: 's1' },
+      accessTokenKeys([SECRET_C])[0],
+      NOW,
+      POLICY,
+    );
+    expect(hasGenuineSignature(other, KEYS)).toBe(false);
   });
 
   /**
@@ -191,11 +208,15 @@ describe('verifyAccessToken', () => {
         const token = forge(h, payload, SECRET_OF[signer], signAs);
 
         const int = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-        const expected =
+        const genuine =
           c.alg === 'HS256' &&
           signAs === 'HS256' &&
           (c.kid === 'A' || c.kid === 'B') &&
-          signer === c.kid &&
+          signer === c.kid;
+        // Only a token that fails this is counted against the sender's IP (SessionGuard).
+        expect(hasGenuineSignature(token, KEYS)).toBe(genuine);
+        const expected =
+          genuine &&
           (c.typHeader === undefined || c.typHeader === 'JWT') &&
           c.crit === undefined &&
           typeof c.sub === 'string' &&
@@ -245,6 +266,7 @@ describe('verifyAccessToken', () => {
           fc.pre(token[at] !== char);
           const changed = token.slice(0, at) + char + token.slice(at + 1);
           expect(verifyNow(changed)).toBeNull();
+          expect(hasGenuineSignature(changed, KEYS)).toBe(false);
         },
       ),
       { numRuns: 1000 },

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
 import { decode, sign, verify } from 'jsonwebtoken';
 
 /**
@@ -136,4 +136,33 @@ export function verifyAccessToken(
   const claims: AccessTokenClaims = { sub, sid, iat, exp };
   if (gen !== undefined) claims.gen = gen;
   return claims;
+}
+
+/**
+ * Whether the token was signed by one of `keys` (HS256, the key its `kid` names), whatever its
+ * claims say: an expired or otherwise refused token of ours is genuine, a token that fails
+ * here is forged or garbage. Only this is rate limited per IP (SessionGuard): clients send
+ * expired tokens of ours in normal use, never tokens we did not sign.
+ */
+export function hasGenuineSignature(token: string, keys: readonly AccessTokenKey[]): boolean {
+  if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) return false;
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (typeof header !== 'object' || header === null) return false;
+  const { alg, kid } = header as Record<string, unknown>;
+  if (alg !== 'HS256') return false;
+  const key = keys.find((k) => k.kid === kid);
+  if (!key) return false;
+  // Compared as text, as the verifier does: base64url has several spellings of one byte string.
+  const expected = Buffer.from(
+    createHmac('sha256', key.key).update(`${parts[0]}.${parts[1]}`).digest('base64url'),
+  );
+  const given = Buffer.from(parts[2]);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -18,7 +18,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/openapi';
 import type { Request } from 'express';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
@@ -41,12 +41,14 @@ import { SessionsService } from './sessions.service';
 import { SessionSignIn } from './sign-in.service';
 import type { HeaderWritable } from './transport/set-cookie';
 import { TokenAnswer, TokenTransport } from './transport/token-transport.service';
+import { ModuleRoutesGuard } from './guards/module-routes.guard';
 
 // Every answer here carries a token, session data or session details, so each handler says
 // `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @ApiTags('auth')
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
+@UseGuards(ModuleRoutesGuard)
 @Controller('auth')
 export class AuthController {
   constructor(

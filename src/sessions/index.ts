@@ -80,3 +80,24 @@ export type {
   SessionEventPayloads,
   SessionRef,
 } from './events/session-events';
+export { UsersService } from '../users/users.service';
+export type { CreateUserInput } from '../users/users.service';
+export { PasswordService } from '../users/password.service';
+export type { UserRecord } from '../users/user.view';
+export { Clock, ManualClock } from '../common/clock';
+// The error shape and validation the module's routes use, for a host's own routes to match.
+export { AllExceptionsFilter, toErrorBody } from '../common/all-exceptions.filter';
+export { createValidationPipe } from '../common/validation';
+export { ErrorCode } from '../common/error-codes';
+export type { ErrorBody } from '../common/error-codes';
+export { ErrorResponseDto } from '../common/error-response.dto';
+export {
+  ApiException,
+  RateLimitedException,
+  badRequest,
+  conflict,
+  forbidden,
+  notFound,
+  serviceUnavailable,
+  unauthorized,
+} from '../common/api.exception';

@@ -22,12 +22,14 @@ export class OwnSessionsService {
     });
   }
 
+  /** One page of the user's sessions, newest first (`before`: the last id of the previous page). */
   async list(
     userId: string,
     state: SessionState | 'all',
     currentSessionId: string,
+    page: { limit: number; before?: string },
   ): Promise<SessionView[]> {
-    const docs = await this.store.listOwn(userId, state, this.settings.clock.now());
+    const docs = await this.store.listOwn(userId, state, this.settings.clock.now(), page);
     return docs.map((d) => this.view(d, currentSessionId));
   }
 

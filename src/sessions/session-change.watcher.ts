@@ -5,15 +5,16 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import type {
-  ChangeStream,
-  ChangeStreamDocument,
-  ChangeStreamOptions,
-  Document,
-  ResumeToken,
-} from 'mongodb';
 import { InjectConnection } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
+
+// The driver's types as Mongoose exports them: the package has no `mongodb` dependency of its
+// own (test/library-surface.spec.ts).
+type Document = mongo.Document;
+type ChangeStreamOptions = mongo.ChangeStreamOptions;
+type ResumeToken = mongo.ResumeToken;
+type ChangeStreamDocument<T extends Document> = mongo.ChangeStreamDocument<T>;
+type ChangeStream<T extends Document, C extends Document> = mongo.ChangeStream<T, C>;
 import { UsersService } from '../users/users.service';
 import { SessionCache } from './session-cache';
 import { SESSION_SETTINGS, SessionSettings } from './session-module.options';

@@ -13,6 +13,7 @@ describe('resolveSessionOptions', () => {
       retentionSeconds: 2592000,
       cache: { ttlMs: 5000, maxEntries: 100_000 },
       loginRateLimit: { limit: 10, windowSeconds: 60 },
+      badTokenRateLimit: { limit: 30, windowSeconds: 60 },
       passwordHashing: { memoryCostKib: 19456, timeCost: 2, parallelism: 1 },
       initialAdmin: null,
     });
@@ -35,6 +36,7 @@ describe('resolveSessionOptions', () => {
         idleTimeoutSeconds: 0,
         absoluteTimeoutSeconds: 1.5,
         cache: { ttlMs: -1 },
+        badTokenRateLimit: { limit: -1 },
         passwordHashing: { memoryCostKib: 8 },
         initialAdmin: { username: 'root', password: '' },
         hooks: { onRequest: ['nope' as never] },
@@ -47,6 +49,7 @@ describe('resolveSessionOptions', () => {
       'idleTimeoutSeconds',
       'absoluteTimeoutSeconds',
       'cache.ttlMs',
+      'badTokenRateLimit.limit',
       'passwordHashing.memoryCostKib',
       'initialAdmin',
       'hooks.onRequest',

@@ -116,6 +116,14 @@ export interface SessionModuleOptions {
     windowSeconds?: number;
   };
   /**
+   * Bearer tokens that are not ours (bad signature, unknown key, garbage) allowed per client IP
+   * per window; past it the IP is refused with 429 RATE_LIMITED for a window, and its tokens
+   * are not even verified unless this instance issued or verified them before. Expired or
+   * otherwise refused tokens we signed never count: clients send those in normal use. `limit`
+   * 0 turns it off. Defaults: 30 per 60 s.
+   */
+  badTokenRateLimit?: { limit?: number; windowSeconds?: number };
+  /**
    * argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations). Lower only
    * in tests. Defaults: 19456 KiB, 2 iterations, parallelism 1.
    */
@@ -186,6 +194,7 @@ export interface SessionSettings {
   lastSeenWriteIntervalSeconds: number;
   cache: { ttlMs: number; maxEntries: number; watch: CacheWatchMode };
   loginRateLimit: { limit: number; ipLimit: number; windowSeconds: number };
+  badTokenRateLimit: { limit: number; windowSeconds: number };
   passwordHashing: {
     memoryCostKib: number;
     timeCost: number;
@@ -224,6 +233,8 @@ export const SESSION_DEFAULTS = {
   loginRateLimit: 10,
   loginIpRateLimit: 50,
   loginRateWindowSeconds: 60,
+  badTokenRateLimit: 30,
+  badTokenRateWindowSeconds: 60,
   memoryCostKib: 19456,
   timeCost: 2,
   parallelism: 1,
@@ -395,6 +406,20 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
         'loginRateLimit.windowSeconds',
         options.loginRateLimit?.windowSeconds,
         d.loginRateWindowSeconds,
+        1,
+      ),
+    },
+    badTokenRateLimit: {
+      limit: int(
+        'badTokenRateLimit.limit',
+        options.badTokenRateLimit?.limit,
+        d.badTokenRateLimit,
+        0,
+      ),
+      windowSeconds: int(
+        'badTokenRateLimit.windowSeconds',
+        options.badTokenRateLimit?.windowSeconds,
+        d.badTokenRateWindowSeconds,
         1,
       ),
     },

@@ -198,7 +198,7 @@ describe('SessionStore', () => {
     t.clock.advance(1000);
     const recent = await store.create(fields({ username: 'bob' }));
     await store.endOne(String(recent._id), String(userId));
-    const own = await store.listOwn(String(userId), 'active', t.clock.now());
+    const own = await store.listOwn(String(userId), 'active', t.clock.now(), { limit: 50 });
     expect(own.map((d) => String(d._id))).toEqual([String(old._id)]);
     const cursor = store.exportCursor({ state: 'all' }, t.clock.now(), 10);
     const exported = [];
@@ -207,5 +207,19 @@ describe('SessionStore', () => {
     const bobs = store.exportCursor({ username: 'bob', state: 'ended' }, t.clock.now(), 10);
     expect((await bobs.next())?.username).toBe('bob');
     await bobs.close();
+  });
+
+  it('lists a page without data, refresh token hash or refresh history', async () => {
+    const created = await store.create(fields());
+    const id = String(created._id);
+    const asRead = (await store.readData(id, String(userId)))?.data;
+    const big = { big: 'x'.repeat(1000) };
+    expect(await store.writeData(id, String(userId), asRead, big)).toBe(true);
+    const [listed] = await store.listOwn(String(userId), 'all', t.clock.now(), { limit: 1 });
+    expect(String(listed._id)).toBe(String(created._id));
+    expect(listed).not.toHaveProperty('data');
+    expect(listed).not.toHaveProperty('refreshHash');
+    expect(listed).not.toHaveProperty('refreshHistory');
+    expect(listed).toHaveProperty('expiresAt');
   });
 });

@@ -56,6 +56,8 @@ const seenFrom = (ip: string | null | undefined) => (ip ? { lastSeenIp: ip } : {
 /** What an event about a changed session names (SessionEvents.emitEach). */
 type Target = Pick<SessionLean, '_id' | 'userId' | 'username'>;
 const TARGET_FIELDS = { _id: 1, userId: 1, username: 1 } as const;
+/** What a listing leaves out: never shown in a Session object, and possibly large. */
+const LISTING_PROJECTION = { data: 0, refreshHistory: 0, refreshHash: 0 } as const;
 
 /** A session's data as the data interceptor reads it. */
 export interface SessionDataRecord {
@@ -138,10 +140,28 @@ export class SessionStore {
   }
 
   /** The user's sessions in an effective state, newest first. */
-  listOwn(userId: string, state: SessionState | 'all', now: Date): Promise<SessionLean[]> {
+  /**
+   * One page of a user's sessions, newest first: at most `limit`, created before the session
+   * `before` when given. Ids order sessions by creation (an ObjectId starts with its creation
+   * time), so `before` is a position, whoever's session it names: the query stays on the
+   * user's own sessions and tells nothing about the id. Without data and refresh history, which
+   * a listing never shows and which may weigh kilobytes per session.
+   */
+  listOwn(
+    userId: string,
+    state: SessionState | 'all',
+    now: Date,
+    page: { limit: number; before?: string },
+  ): Promise<SessionLean[]> {
+    const filter: QueryFilter<Session> = {
+      userId,
+      ...effectiveStateFilter(state, now, this.settings.idleTimeoutSeconds),
+    };
+    if (page.before) filter._id = { $lt: new Types.ObjectId(page.before) };
     return this.model
-      .find({ userId, ...effectiveStateFilter(state, now, this.settings.idleTimeoutSeconds) })
-      .sort({ createdAt: -1, _id: -1 })
+      .find(filter, LISTING_PROJECTION)
+      .sort({ _id: -1 })
+      .limit(page.limit)
       .lean<SessionLean[]>()
       .exec();
   }

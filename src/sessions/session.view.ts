@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/openapi';
 import type { Types } from 'mongoose';
 import { END_REASONS, EndReason, SESSION_STATES, SessionState } from './schemas/session.schema';
 import { DeviceView, parseDevice } from './device';

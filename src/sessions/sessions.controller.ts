@@ -11,6 +11,7 @@ import {
   Put,
   Query,
   UseFilters,
+  UseGuards,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -20,7 +21,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/openapi';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ErrorCode } from '../common/error-codes';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
@@ -35,6 +36,7 @@ import type { AuthUser, SessionContext } from './session-context';
 import { assertSessionData, mergeSessionData, SessionDataObject } from './session-data';
 import { SessionView } from './session.view';
 import { OwnSessionsService } from './own-sessions.service';
+import { ModuleRoutesGuard } from './guards/module-routes.guard';
 
 const DATA_SCHEMA = {
   type: 'object',
@@ -50,6 +52,7 @@ const DATA_SCHEMA = {
 // `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
 @UsePipes(sessionValidationPipe)
 @UseFilters(AllExceptionsFilter)
+@UseGuards(ModuleRoutesGuard)
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: OwnSessionsService) {}
@@ -64,7 +67,10 @@ export class SessionsController {
     @CurrentSession('id') sessionId: string,
     @Query() query: ListSessionsQuery,
   ): Promise<SessionView[]> {
-    return this.sessions.list(userId, query.state, sessionId);
+    return this.sessions.list(userId, query.state, sessionId, {
+      limit: query.limit,
+      before: query.before,
+    });
   }
 
   @Header('Cache-Control', 'no-store')

@@ -7,12 +7,14 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module';
 import { USERS_OPTIONS, UsersOptions } from '../users/users.options';
 import { AuthController } from './auth.controller';
+import { BadTokenLimiter } from './guards/bad-token.limiter';
 import { GroupsGuard } from './guards/groups.guard';
 import { RecentAuthGuard } from './guards/recent-auth.guard';
 import { LoginThrottlerGuard, loginThrottlers } from './guards/login-throttler.guard';
 import { MongoThrottlerStorage } from '../rate-limit/mongo-throttler.storage';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { LoginGuard } from './guards/login.guard';
+import { ModuleRoutesGuard, SESSION_GUARDS_ARE_GLOBAL } from './guards/module-routes.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { SessionGuard } from './guards/session.guard';
 import { SessionDataInterceptor } from './interceptors/session-data.interceptor';
@@ -152,9 +154,12 @@ export class SessionModule {
         SessionCache,
         SessionChangeWatcher,
         SessionGuard,
+        BadTokenLimiter,
         RolesGuard,
         GroupsGuard,
         RecentAuthGuard,
+        { provide: SESSION_GUARDS_ARE_GLOBAL, useValue: globalGuards },
+        ModuleRoutesGuard,
         LoginGuard,
         LoginThrottlerGuard,
         LocalStrategy,

@@ -96,10 +96,34 @@ describe('TokenService', () => {
     expect(await tokens.secretsFor(req)).toEqual(['default-secret']);
   });
 
+  it('remembers the tokens it issues: their first use costs no verification', () => {
+    const own = new TokenService(config);
+    const verify = jest.spyOn(accessToken, 'verifyAccessToken');
+    verify.mockClear();
+    const token = own.signAccess({ sub: 'u1', sid: 's1', gen: 'g' }, 'k', nowS);
+    expect(own.remembered(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1', gen: 'g' });
+    expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1', gen: 'g' });
+    expect(verify).not.toHaveBeenCalled();
+    expect(own.remembered(token, 'other', nowS * 1000)).toBeUndefined();
+    expect(codeOf(() => own.remembered(token, 'k', (nowS + 900) * 1000))).toBe('TOKEN_INVALID');
+    verify.mockRestore();
+  });
+
+  it('tells a refused token of ours (genuine) from a forged one', () => {
+    const own = new TokenService(config);
+    const token = new TokenService(config).signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
+    expect(own.inspect(token, 'k', (nowS + 900) * 1000)).toEqual({ claims: null, genuine: true });
+    expect(own.inspect(token, 'other', nowS * 1000)).toEqual({ claims: null, genuine: false });
+    expect(own.inspect('x.y.z', 'k', nowS * 1000)).toEqual({ claims: null, genuine: false });
+    expect(own.inspect(token, 'k', nowS * 1000)).toEqual({ claims: { sub: 'u1', sid: 's1' } });
+  });
+
   it('verifies a token once per secret, then checks only its expiry, exactly as before', () => {
     const own = new TokenService(config);
     const verify = jest.spyOn(accessToken, 'verifyAccessToken');
-    const token = own.signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
+    // Issued by another instance: this one has not seen it.
+    const token = new TokenService(config).signAccess({ sub: 'u1', sid: 's1' }, 'k', nowS);
+    verify.mockClear();
     expect(own.verifyAccess(token, 'k', nowS * 1000)).toEqual({ sub: 'u1', sid: 's1' });
     expect(own.verifyAccess(token, 'k', (nowS + 899) * 1000 + 999)).toEqual({
       sub: 'u1',

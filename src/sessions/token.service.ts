@@ -6,6 +6,7 @@ import {
   AccessTokenKey,
   AccessTokenPolicy,
   accessTokenKeys,
+  hasGenuineSignature,
   signAccessToken,
   verifyAccessToken,
 } from './access-token';
@@ -82,38 +83,68 @@ export class TokenService {
     return this.settings.secretsFor(request);
   }
 
+  /**
+   * Signs an access token. It is remembered as verified at once: this instance knows it is
+   * genuine, so its first use costs no verification and is never held up by a limit on
+   * forged tokens from the client's IP (SessionGuard).
+   */
   signAccess(claims: AccessClaims, secrets: TokenSecrets, issuedAtSeconds: number): string {
-    return signAccessToken(
+    const keys = this.keysFor(secrets);
+    const token = signAccessToken(
       { sub: claims.sub, sid: claims.sid, gen: claims.gen },
-      this.keysFor(secrets).signing,
+      keys.signing,
       issuedAtSeconds,
       this.policy,
     );
+    this.verified.set(token, {
+      keys,
+      claims: frozenClaims(claims),
+      exp: issuedAtSeconds + this.policy.ttlSeconds,
+    });
+    return token;
   }
 
   /**
-   * Verifies the token by the rules of access-token.ts against `nowMs`. A token already
-   * verified under the same keys is not verified again (HMAC, base64 and JSON on every request
-   * of every client): only its expiry is checked, the same way.
+   * Verifies the token by the rules of access-token.ts against `nowMs`; TOKEN_INVALID when it
+   * fails. A token already verified under the same keys is not verified again (HMAC, base64
+   * and JSON on every request of every client): only its expiry is checked, the same way.
    */
   verifyAccess(token: string, secrets: TokenSecrets, nowMs: number): AccessClaims {
-    const nowS = Math.floor(nowMs / 1000);
-    const keys = this.keysFor(secrets);
+    const known = this.remembered(token, secrets, nowMs);
+    if (known) return known;
+    const verdict = this.inspect(token, secrets, nowMs);
+    if (!verdict.claims) throw invalidToken();
+    return verdict.claims;
+  }
+
+  /**
+   * The claims of a token verified (or issued) earlier under the same keys, when it has not
+   * expired; TOKEN_INVALID when it has; undefined when it is not remembered.
+   */
+  remembered(token: string, secrets: TokenSecrets, nowMs: number): AccessClaims | undefined {
     const known = this.verified.get(token);
-    if (known !== undefined && known.keys === keys) {
-      if (nowS < known.exp) return known.claims;
-      this.verified.delete(token);
-      throw invalidToken();
-    }
-    const verified = verifyAccessToken(token, keys.all, nowS, this.policy);
-    if (!verified) throw invalidToken();
-    const claims: AccessClaims = Object.freeze(
-      verified.gen === undefined
-        ? { sub: verified.sub, sid: verified.sid }
-        : { sub: verified.sub, sid: verified.sid, gen: verified.gen },
-    );
+    if (known === undefined || known.keys !== this.keysFor(secrets)) return undefined;
+    if (Math.floor(nowMs / 1000) < known.exp) return known.claims;
+    this.verified.delete(token);
+    throw invalidToken();
+  }
+
+  /**
+   * Verifies the token by the rules of access-token.ts and remembers it when it passes. When
+   * it does not, `genuine` says whether it was at least signed with one of the keys (an
+   * expired token of ours) rather than forged or garbage.
+   */
+  inspect(
+    token: string,
+    secrets: TokenSecrets,
+    nowMs: number,
+  ): { claims: AccessClaims } | { claims: null; genuine: boolean } {
+    const keys = this.keysFor(secrets);
+    const verified = verifyAccessToken(token, keys.all, Math.floor(nowMs / 1000), this.policy);
+    if (!verified) return { claims: null, genuine: hasGenuineSignature(token, keys.all) };
+    const claims = frozenClaims(verified);
     this.verified.set(token, { keys, claims, exp: verified.exp });
-    return claims;
+    return { claims };
   }
 
   newRefreshToken(): string {
@@ -164,4 +195,13 @@ export class TokenService {
     }
     return keys;
   }
+}
+
+/** The claims a guard sees: exactly sub, sid and (when present) gen, frozen. */
+function frozenClaims(claims: AccessClaims): AccessClaims {
+  return Object.freeze(
+    claims.gen === undefined
+      ? { sub: claims.sub, sid: claims.sid }
+      : { sub: claims.sub, sid: claims.sid, gen: claims.gen },
+  );
 }

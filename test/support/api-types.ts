@@ -545,6 +545,10 @@ export interface components {
       current: boolean;
     };
     TokenAnswerDto: {
+      /** @description JWT to send as `Authorization: Bearer …` */
+      accessToken?: string;
+      /** @description Opaque; single use (rotated by POST /auth/refresh) */
+      refreshToken?: string;
       /** @example Bearer */
       tokenType: string;
       /**
@@ -553,10 +557,6 @@ export interface components {
        */
       expiresIn: number;
       session: components['schemas']['SessionView'];
-      /** @description JWT to send as `Authorization: Bearer …` */
-      accessToken?: string;
-      /** @description Opaque; single use (rotated by POST /auth/refresh) */
-      refreshToken?: string;
       /** @description With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie */
       csrfToken?: string;
     };
@@ -1250,6 +1250,10 @@ export interface operations {
     parameters: {
       query?: {
         state?: 'active' | 'expired' | 'ended' | 'all';
+        /** @description Sessions per page */
+        limit?: number;
+        /** @description The next page: the sessions created before the session with this id (the last id of the previous page). Any session id is a position; only your own sessions are listed. */
+        before?: string;
       };
       header?: never;
       path?: never;

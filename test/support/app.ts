@@ -29,9 +29,9 @@ export interface TestApp {
 }
 
 /**
- * Test defaults: cheap argon2 (the production cost makes suites crawl on shared cores), a high
- * login rate limit (tests that log in a lot must not be throttled by accident; the limit has
- * its own test), a fixed secret, quiet logs, and no scheduled sweep (it would change sessions
+ * Test defaults: cheap argon2 (the production cost makes suites crawl on shared cores), high
+ * login and bad-token rate limits (tests that log in a lot or send many forged tokens must not
+ * be throttled by accident; each limit has its own test), a fixed secret, quiet logs, and no scheduled sweep (it would change sessions
  * under a test at a real-time minute boundary; the sweep's own tests turn it on or call it).
  */
 export const TEST_ENV: Record<string, string> = {
@@ -42,6 +42,7 @@ export const TEST_ENV: Record<string, string> = {
   PASSWORD_HASH_TIME_COST: '1',
   LOGIN_RATE_LIMIT: '1000',
   LOGIN_IP_RATE_LIMIT: '100000',
+  BAD_TOKEN_IP_RATE_LIMIT: '100000',
   SWEEP_ENABLED: 'false',
 };
 

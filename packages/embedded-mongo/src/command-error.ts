@@ -46,6 +46,41 @@ export const ErrorCode = {
   ChangeStreamHistoryLost: 286,
   /** "The $changeStream stage is only supported on replica sets". */
   Location40573: 40573,
+  /** `$expr`, `$where`, `$text`, `$jsonSchema` where mongod's parser bans them (`$pull`). */
+  QueryFeatureNotAllowed: 224,
+  /** Aggregation expressions: wrong number of arguments; a non-array where one is needed. */
+  Location16020: 16020,
+  Location28667: 28667,
+  Location40081: 40081,
+  Location40090: 40090,
+  Location40097: 40097,
+  Location17043: 17043,
+  Location17044: 17044,
+  Location17045: 17045,
+  Location17046: 17046,
+  Location17047: 17047,
+  Location17048: 17048,
+  Location17049: 17049,
+  Location17310: 17310,
+  /** `$bucket` options. */
+  Location40192: 40192,
+  Location40193: 40193,
+  Location40194: 40194,
+  Location40197: 40197,
+  Location40198: 40198,
+  Location40199: 40199,
+  Location40201: 40201,
+  /** `$skip`, `$limit` and `$sample` arguments. */
+  Location15956: 15956,
+  Location15958: 15958,
+  Location28745: 28745,
+  Location28746: 28746,
+  Location28747: 28747,
+  Location28748: 28748,
+  Location28749: 28749,
+  /** `$unwind` path. */
+  Location28808: 28808,
+  Location28818: 28818,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -5,6 +5,7 @@ import type { Request } from 'express';
 // its module is being evaluated, only when a handler is decorated or a request runs.
 import { SessionDataInterceptor } from '../interceptors/session-data.interceptor';
 import type { SessionDataObject } from '../session-data';
+import type { FieldParamDecorator } from './param-decorator';
 
 export const SESSION_DATA_KEY = 'sessions:data';
 /** Where SessionDataInterceptor puts the loaded data on the request. */
@@ -27,7 +28,7 @@ type RequestWithData = Request & { [SESSION_DATA_REF]?: SessionDataRef };
  * SessionDataRef. Puts SessionDataInterceptor on that handler alone (as `@UseInterceptors`
  * would), which loads the data: a global interceptor would cost every other route a layer.
  */
-export const SessionData = createParamDecorator(
+export const SessionData: FieldParamDecorator<'handle' | undefined> = createParamDecorator(
   (field: 'handle' | undefined, ctx: ExecutionContext) => {
     const ref = ctx.switchToHttp().getRequest<RequestWithData>()[SESSION_DATA_REF];
     if (!ref) {

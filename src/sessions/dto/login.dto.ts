@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../common/openapi';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { NameListField, PasswordField, UsernameField } from '../../users/dto/user-fields.decorator';
 

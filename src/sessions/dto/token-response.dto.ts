@@ -1,11 +1,4 @@
-import {
-  ApiProperty,
-  ApiPropertyOptional,
-  IntersectionType,
-  OmitType,
-  PartialType,
-  PickType,
-} from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/openapi';
 import { SessionView } from '../session.view';
 
 /** The answer of login, refresh and reauth. */
@@ -26,12 +19,20 @@ export class TokenResponse {
  * What login, refresh, reauth answer over HTTP: the token response, except that with
  * TOKEN_TRANSPORT=cookie the tokens travel only as HttpOnly cookies (so both are optional
  * here), and with `cookie` or `both` the session's CSRF token is added (also set as a readable
- * cookie).
+ * cookie). Written out rather than built with swagger's mapped types (OmitType, PartialType…):
+ * those are runtime functions of @nestjs/swagger, an optional peer of the package.
  */
-export class TokenAnswerDto extends IntersectionType(
-  OmitType(TokenResponse, ['accessToken', 'refreshToken'] as const),
-  PartialType(PickType(TokenResponse, ['accessToken', 'refreshToken'] as const)),
-) {
+export class TokenAnswerDto {
+  @ApiPropertyOptional({ description: 'JWT to send as `Authorization: Bearer …`' })
+  accessToken?: string;
+  @ApiPropertyOptional({ description: 'Opaque; single use (rotated by POST /auth/refresh)' })
+  refreshToken?: string;
+  @ApiProperty({ example: 'Bearer' })
+  tokenType: 'Bearer';
+  @ApiProperty({ description: "The access token's lifetime in seconds", example: 900 })
+  expiresIn: number;
+  @ApiProperty({ type: SessionView })
+  session: SessionView;
   @ApiPropertyOptional({
     description:
       'With TOKEN_TRANSPORT=cookie or both: send it as `X-CSRF-Token` on state-changing requests authenticated by the access cookie',

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../common/openapi';
 import { IsDefined, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { SessionView } from '../session.view';
 

@@ -6,6 +6,7 @@ import type { SessionSettings } from '../session-module.options';
 import type { SessionCheckService } from '../session-check.service';
 import type { TokenService } from '../token.service';
 import type { TokenTransport } from '../transport/token-transport.service';
+import type { BadTokenLimiter } from './bad-token.limiter';
 import { SessionGuard } from './session.guard';
 
 class Handlers {
@@ -27,6 +28,7 @@ describe('SessionGuard outside HTTP', () => {
     {} as TokenService,
     {} as SessionCheckService,
     {} as TokenTransport,
+    {} as BadTokenLimiter,
     { clock: new ManualClock(), hooks: {} } as unknown as SessionSettings,
   );
 

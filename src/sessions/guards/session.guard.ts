@@ -1,16 +1,18 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { unauthorized } from '../../common/api.exception';
+import { RateLimitedException, unauthorized } from '../../common/api.exception';
 import { ErrorCode } from '../../common/error-codes';
 import { ALLOW_EXPIRED_KEY } from '../decorators/allow-expired-session.decorator';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
 import { runWaterfall } from '../hooks';
 import type { AuthenticatedRequest } from '../session-context';
+import { tokenInvalid } from '../session-errors';
 import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
 import { SessionCheckService } from '../session-check.service';
-import { TokenService } from '../token.service';
+import { AccessClaims, TokenService } from '../token.service';
 import { TokenTransport } from '../transport/token-transport.service';
+import { BadTokenLimiter } from './bad-token.limiter';
 
 interface RouteFlags {
   isPublic: boolean;
@@ -32,6 +34,7 @@ export class SessionGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly check: SessionCheckService,
     private readonly transport: TokenTransport,
+    private readonly limiter: BadTokenLimiter,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {}
 
@@ -49,7 +52,7 @@ export class SessionGuard implements CanActivate {
     }
     const pending = this.tokens.secretsFor(request);
     const secrets = pending instanceof Promise ? await pending : pending;
-    const claims = this.tokens.verifyAccess(credential.token, secrets, this.settings.clock.nowMs());
+    const claims = await this.verify(request, credential.token, secrets);
     // Before the session is looked up: a forged cross-site request costs no database work.
     this.transport.assertCsrf(request, credential, claims.sid, secrets);
     const auth = await this.check.authenticate(
@@ -62,6 +65,32 @@ export class SessionGuard implements CanActivate {
       ? await runWaterfall(hooks, auth, request)
       : auth;
     return true;
+  }
+
+  /**
+   * The token's claims. A token this instance issued or verified before passes on its expiry
+   * alone; any other is verified, unless its sender's IP is blocked for sending forged tokens
+   * (429 RATE_LIMITED then, without verifying: a blocked address cannot test guessed secrets).
+   * A failed token counts against the IP only when we did not sign it.
+   */
+  private async verify(
+    request: Request,
+    token: string,
+    secrets: readonly string[],
+  ): Promise<AccessClaims> {
+    const nowMs = this.settings.clock.nowMs();
+    const known = this.tokens.remembered(token, secrets, nowMs);
+    if (known) return known;
+    const ip = this.settings.connectionInfo(request).ip ?? '';
+    const wait = this.limiter.blockedFor(ip);
+    if (wait !== null) throw tooManyForged(wait);
+    const verdict = this.tokens.inspect(token, secrets, nowMs);
+    if (verdict.claims) return verdict.claims;
+    if (!verdict.genuine) {
+      const blocked = await this.limiter.countForged(ip);
+      if (blocked !== null) throw tooManyForged(blocked);
+    }
+    throw tokenInvalid();
   }
 
   private flagsOf(context: ExecutionContext): RouteFlags {
@@ -82,3 +111,6 @@ export class SessionGuard implements CanActivate {
     return flags;
   }
 }
+
+const tooManyForged = (retryAfterSeconds: number) =>
+  new RateLimitedException('Too many invalid access tokens, try again later', retryAfterSeconds);

@@ -123,8 +123,10 @@ export const REFRESH_HISTORY_LENGTH = 5;
 export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
 
-// own listing (GET /sessions?state=…), eviction (oldest active), validate/invalidate of a user
+// eviction (oldest active), validate/invalidate of a user, a user's live sessions
 SessionSchema.index({ userId: 1, state: 1, createdAt: -1 });
+// own listing, paged newest first (GET /sessions?state=…&limit=…&before=<id>)
+SessionSchema.index({ userId: 1, _id: -1 });
 // refresh: find the session a presented refresh token belongs to
 SessionSchema.index({ refreshHash: 1 });
 // refresh reuse: find the session one of whose earlier tokens is presented again (multikey)

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../common/openapi';
 import {
   ArrayMaxSize,
   IsArray,
@@ -11,7 +11,7 @@ import {
   ValidateBy,
   ValidationArguments,
 } from 'class-validator';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../../config/secrets';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../password-policy';
 
 // Bounds shared by every route that takes credentials or name lists, so login, reauth and user
 // creation can never disagree on what a valid username, password or group name is.

@@ -1,6 +1,6 @@
 import { Long, Timestamp, type Document } from 'bson';
 import { randomBytes } from 'node:crypto';
-import { Aggregator } from 'mingo';
+import { engineAggregator } from '../storage/mongod-operators';
 import { CommandError } from '../command-error';
 import { newCursorId } from '../cursor-registry';
 import { isPlainObject, valueKey } from '../storage/bson-value';
@@ -442,7 +442,7 @@ export class ChangeStreams {
   private applyStages(cursor: StreamCursor, events: Document[]): Document[] {
     if (cursor.stages.length === 0) return events;
     try {
-      return new Aggregator(cursor.stages, {}).run(events) as Document[];
+      return engineAggregator(cursor.stages).run(events) as Document[];
     } catch (error) {
       throw new CommandError('BadValue', (error as Error).message);
     }

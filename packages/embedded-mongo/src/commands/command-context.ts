@@ -2,7 +2,7 @@ import { Binary, Long, type Document } from 'bson';
 import { createHash } from 'node:crypto';
 import { CommandError } from '../command-error';
 import type { CursorRegistry } from '../cursor-registry';
-import { Aggregator } from 'mingo';
+import { engineAggregator } from '../storage/mongod-operators';
 import { intlLocale, isPlainObject } from '../storage/bson-value';
 import { decidedBy, type Collection } from '../storage/collection';
 import type { StoredDocument } from '../storage/document-path';
@@ -127,7 +127,7 @@ export function filterOptions(command: Document): FilterOptions {
 /** `let` values are expressions (`{ $literal: '$x' }`, `{ $add: [1, 2] }`), evaluated once. */
 function evaluateLet(variables: Document): Document {
   try {
-    const [values] = new Aggregator([{ $addFields: variables }]).run([{}]) as Document[];
+    const [values] = engineAggregator([{ $addFields: variables }]).run([{}]) as Document[];
     return values ?? {};
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);

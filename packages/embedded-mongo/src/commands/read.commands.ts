@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Aggregator, find as mingoFind, ProcessingMode } from 'mingo';
+import { ProcessingMode } from 'mingo';
+import { engineAggregator, engineQuery, stageCount } from '../storage/mongod-operators';
 import { CommandError } from '../command-error';
 import { applyElemMatch, splitElemMatch } from '../storage/elem-match-projection';
 import { evaluationView } from '../storage/bson-number';
@@ -50,13 +51,15 @@ export function project(
     } else if (positional) {
       projected = docs.flatMap(
         (doc) =>
-          mingoFind([evaluationView(doc)], filter, rest, {
+          engineQuery(filter, {
             collation: options.collation as never,
             variables: options.variables,
-          }).all() as Document[],
+          })
+            .find([evaluationView(doc)], rest)
+            .all() as Document[],
       );
     } else {
-      projected = mingoFind(docs, {}, rest).all() as Document[];
+      projected = engineQuery({}).find(docs, rest).all() as Document[];
     }
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
@@ -288,7 +291,7 @@ function runPipeline(
   const flush = () => {
     if (pending.length === 0) return;
     try {
-      docs = new Aggregator(pending, {
+      docs = engineAggregator(pending, {
         processingMode: ProcessingMode.CLONE_INPUT,
         collation: options.collation as never,
         variables: options.variables,
@@ -313,9 +316,10 @@ function runPipeline(
     } else if (op === '$sort' && isPlainObject(argument) && !hasMeta(argument)) {
       flush();
       docs = sortDocuments(docs, parseSortSpec(argument), options.collation);
-    } else if ((op === '$skip' || op === '$limit') && typeof argument === 'number') {
+    } else if (op === '$skip' || op === '$limit') {
+      const count = stageCount(op, argument);
       flush();
-      docs = op === '$skip' ? docs.slice(argument) : docs.slice(0, argument);
+      docs = op === '$skip' ? docs.slice(count) : docs.slice(0, count);
     } else {
       pending.push(stage);
     }

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { engineQuery } from './mongod-operators';
 import { CommandError } from '../command-error';
 import { bsonTypeName, isPlainObject, valueKey } from './bson-value';
 import { hasPath, pathValues, type StoredDocument } from './document-path';
@@ -121,7 +122,7 @@ export class CollectionIndex {
     this.fields = Object.keys(spec.key);
     if (this.fields.length > 1) this.leading = new Map();
     if (spec.partialFilterExpression) {
-      this.partialFilter = new Query(spec.partialFilterExpression, {});
+      this.partialFilter = engineQuery(spec.partialFilterExpression);
     }
   }
 
@@ -156,7 +157,7 @@ export class CollectionIndex {
     if (!this.includes(doc)) return [];
     let combos: unknown[][] = [[]];
     for (const field of this.fields) {
-      const values = pathValues(doc, field);
+      const values = pathValues(doc, field, { missingAsNull: true });
       // A missing field is indexed as null, so unique indexes allow only one such document.
       const options = values.length === 0 ? [null] : uniqueByKey(values);
       combos = combos.flatMap((combo) => options.map((value) => [...combo, value]));

@@ -5,33 +5,51 @@ export type StoredDocument = Record<string, unknown>;
 /**
  * Every value a dotted path reaches, descending through arrays the way mongod's index keys and
  * sort keys do: `a.b` on `{ a: [{ b: 1 }, { b: 2 }] }` reaches 1 and 2, and a terminal array
- * contributes its elements. Nothing reached is reported as an empty list.
+ * contributes its elements. Nothing reached is reported as an empty list. With
+ * `missingAsNull`, an element of an array on the way that does not have the rest of the path
+ * (`{ c: 1 }` in `{ a: [{ b: 1 }, { c: 1 }] }`, or a scalar) contributes null, as it does to
+ * mongod's index and sort keys: `{ 'a.b': null }` matches that document, and it sorts as null.
  */
-export function pathValues(doc: unknown, path: string): unknown[] {
+export function pathValues(
+  doc: unknown,
+  path: string,
+  options: { missingAsNull?: boolean } = {},
+): unknown[] {
   const out: unknown[] = [];
-  collect(doc, path.split('.'), 0, out);
+  collect(doc, path.split('.'), 0, out, options.missingAsNull === true);
   return out;
 }
 
-function collect(value: unknown, parts: string[], depth: number, out: unknown[]): void {
+function collect(
+  value: unknown,
+  parts: string[],
+  depth: number,
+  out: unknown[],
+  missingAsNull: boolean,
+  inArray = false,
+): void {
   if (depth === parts.length) {
     if (Array.isArray(value)) out.push(...value);
     else if (value !== undefined) out.push(value);
+    else if (missingAsNull && inArray) out.push(null);
     return;
   }
   if (Array.isArray(value)) {
     const part = parts[depth];
     if (/^\d+$/.test(part) && Number(part) < value.length) {
-      collect(value[Number(part)], parts, depth + 1, out);
+      collect(value[Number(part)], parts, depth + 1, out, missingAsNull);
     }
     for (const element of value) {
-      if (isPlainObject(element)) collect(element, parts, depth, out);
+      if (isPlainObject(element)) collect(element, parts, depth, out, missingAsNull, true);
+      else if (missingAsNull && !/^\d+$/.test(part)) out.push(null);
     }
     return;
   }
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     const next = (value as Record<string, unknown>)[parts[depth]];
-    collect(next, parts, depth + 1, out);
+    collect(next, parts, depth + 1, out, missingAsNull, inArray);
+  } else if (missingAsNull && inArray) {
+    out.push(null);
   }
 }
 
@@ -123,7 +141,7 @@ function sortKey(
   direction: 1 | -1,
   strings: StringComparator,
 ): unknown {
-  const values = pathValues(doc, field);
+  const values = pathValues(doc, field, { missingAsNull: true });
   if (values.length === 0) return reachesEmptyArray(doc, field) ? EMPTY_ARRAY_KEY : null;
   let best = values[0];
   for (let i = 1; i < values.length; i++) {

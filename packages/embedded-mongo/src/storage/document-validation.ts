@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { engineQuery } from './mongod-operators';
 import { CommandError } from '../command-error';
 import { bsonTypeName, isPlainObject } from './bson-value';
 import type { StoredDocument } from './document-path';
@@ -282,7 +283,7 @@ export class DocumentValidator {
   ) {
     const compiler = schemaCompiler();
     try {
-      this.query = new Query(options.validator, {
+      this.query = engineQuery(options.validator, {
         jsonSchemaValidator: (schema: Document) => {
           const validate: ValidateFunction = compiler.compile(toAjvSchema(schema));
           return (doc: unknown) => {

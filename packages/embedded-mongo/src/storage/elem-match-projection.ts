@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { engineQuery } from './mongod-operators';
 import { CommandError } from '../command-error';
 import { isPlainObject } from './bson-value';
 import type { StoredDocument } from './document-path';
@@ -47,7 +48,7 @@ export function splitElemMatch(
     }
     let query: Query;
     try {
-      query = new Query({ [field]: { $elemMatch: condition } }, {});
+      query = engineQuery({ [field]: { $elemMatch: condition } });
     } catch (error) {
       throw new CommandError('BadValue', (error as Error).message);
     }

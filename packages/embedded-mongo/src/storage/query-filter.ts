@@ -1,22 +1,10 @@
 import { rewriteFilter } from './filter-rewrite';
 import type { Document } from 'bson';
-import { Context } from 'mingo';
-import * as accumulatorOperators from 'mingo/operators/accumulator';
-import * as expressionOperators from 'mingo/operators/expression';
-import * as pipelineOperators from 'mingo/operators/pipeline';
-import * as projectionOperators from 'mingo/operators/projection';
-import * as queryOperators from 'mingo/operators/query';
-import * as windowOperators from 'mingo/operators/window';
-import { Query } from 'mingo/query';
+import type { Query } from 'mingo/query';
 import { CommandError } from '../command-error';
 import { isPlainObject } from './bson-value';
-import {
-  evaluationView,
-  hasType,
-  parseTypeArgument,
-  registerCopy,
-  storedObject,
-} from './bson-number';
+import { evaluationView, parseTypeArgument, registerCopy } from './bson-number';
+import { engineQuery } from './mongod-operators';
 
 /** Options of a read or write that change how its filter matches. */
 export interface FilterOptions {
@@ -144,50 +132,6 @@ function validateCondition(condition: unknown): void {
   }
 }
 
-/**
- * Every value a path reaches for `$type`: the values themselves and, when one is an array,
- * its elements (mongod's `$type` looks into arrays; `'array'` matches the array itself).
- */
-function typeCandidates(value: unknown, parts: string[], out: unknown[]): void {
-  if (parts.length === 0) {
-    if (value === undefined) return;
-    out.push(value);
-    if (Array.isArray(value)) out.push(...value);
-    return;
-  }
-  if (Array.isArray(value)) {
-    const [head] = parts;
-    if (/^\d+$/.test(head)) typeCandidates(value[Number(head)], parts.slice(1), out);
-    for (const element of value) if (isPlainObject(element)) typeCandidates(element, parts, out);
-    return;
-  }
-  if (isPlainObject(value)) typeCandidates(value[parts[0]], parts.slice(1), out);
-}
-
-/**
- * mingo's `$type` sees the evaluation view (where every number is a JS number), has no
- * `objectId`, and takes 'int'/'long' for "any integer". This one reads the stored document
- * behind the view, so int32, int64, double and decimal are told apart as on mongod.
- */
-function typeOperator(selector: string, value: unknown): (obj: Record<string, unknown>) => boolean {
-  const types = parseTypeArgument(value);
-  const parts = selector.split('.');
-  return (obj) => {
-    const candidates: unknown[] = [];
-    typeCandidates(storedObject(obj), parts, candidates);
-    return candidates.some((candidate) => hasType(candidate, types));
-  };
-}
-
-const ENGINE_CONTEXT = Context.init({
-  accumulator: accumulatorOperators as never,
-  expression: expressionOperators as never,
-  pipeline: pipelineOperators as never,
-  projection: projectionOperators as never,
-  query: { ...queryOperators, $type: typeOperator } as never,
-  window: windowOperators as never,
-});
-
 export interface CompiledFilter {
   test(doc: Record<string, unknown>): boolean;
 }
@@ -229,8 +173,7 @@ export function compileFilter(filter: Document, options: FilterOptions = {}): Co
   let query: Query;
   try {
     const criteria = evaluationView(rewritten);
-    query = new Query(fold ? (foldStrings(criteria, fold) as Document) : criteria, {
-      context: ENGINE_CONTEXT,
+    query = engineQuery(fold ? (foldStrings(criteria, fold) as Document) : criteria, {
       collation: options.collation as never,
       variables: options.variables,
     });

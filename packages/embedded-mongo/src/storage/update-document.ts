@@ -1,12 +1,16 @@
 import { Timestamp, type Document } from 'bson';
-import { Aggregator, ProcessingMode, Query, update as applyOperators } from 'mingo';
+import { ProcessingMode, update as applyOperators } from 'mingo';
+import type { Query } from 'mingo/query';
 import * as updateOperatorFunctions from 'mingo/operators/update';
 import { CommandError, type ErrorCodeName } from '../command-error';
 import { arithmetic, evaluationView, numericKind } from './bson-number';
-import { bsonRank, BsonRank, compareBson, isPlainObject, valueKey } from './bson-value';
+import { compareBson, isPlainObject, valueKey } from './bson-value';
 import { formatValue } from './collection-index';
 import { aliasProto, mentionsProto, unaliasProto } from './proto-keys';
 import { cloneDocument, setPath, type StoredDocument } from './document-path';
+import { engineAggregator, engineQuery, typeLabel } from './mongod-operators';
+import { applyArrayCulling, filterIdentifier } from './array-culling';
+import { bitValue, checkRenames, pushValues } from './update-modifiers';
 
 export type UpdateSpec = Document | Document[];
 
@@ -85,8 +89,9 @@ export function applyUpdate(
   if (!options.inserting && usesPositional(operators)) {
     resolvePositional(next, operators, options.query);
   }
+  if (isPlainObject(operators.$rename)) checkRenames(next, operators.$rename);
   checkPathsViable(next, operators);
-  pullDocumentConditions(next, operators);
+  applyArrayCulling(next, operators, options.arrayFilters);
   applyTypedOperators(next, operators);
   if (Object.keys(operators).length > 0) {
     try {
@@ -199,64 +204,6 @@ function resolvePositional(doc: StoredDocument, operators: Document, query: Docu
   }
 }
 
-/**
- * `$pull: { arr: { b: 1 } }` (a condition without operators) is a query on each element that
- * only embedded documents can match; mingo also removed scalars from such arrays (its filter
- * `{ b: 1 }` tested on the number 1 says true). These conditions are applied here, on paths
- * that reach the array through embedded documents; the rest of `$pull` stays with mingo.
- */
-function pullDocumentConditions(doc: StoredDocument, operators: Document): void {
-  const pull = operators.$pull as unknown;
-  if (!isPlainObject(pull)) return;
-  const remaining: Document = {};
-  // Paths other operators write: an overlap is left to mingo, which refuses it as mongod does.
-  const otherPaths = Object.entries(operators)
-    .filter(([operator, fields]) => operator !== '$pull' && isPlainObject(fields))
-    .flatMap(([, fields]) => Object.keys(fields as Document));
-  for (const [path, condition] of Object.entries(pull)) {
-    const overlaps = otherPaths.some(
-      (other) => other === path || other.startsWith(`${path}.`) || path.startsWith(`${other}.`),
-    );
-    const isDocumentCondition =
-      !overlaps &&
-      isPlainObject(condition) &&
-      Object.keys(condition).length > 0 &&
-      !Object.keys(condition).some((key) => key.startsWith('$'));
-    const parts = path.split('.');
-    const parent = isDocumentCondition ? embeddedParent(doc, parts) : undefined;
-    if (!parent) {
-      remaining[path] = condition;
-      continue;
-    }
-    const array = parent[parts[parts.length - 1]];
-    if (array === undefined) continue;
-    if (!Array.isArray(array)) {
-      throw new CommandError('BadValue', 'Cannot apply $pull to a non-array value');
-    }
-    let query: Query;
-    try {
-      query = new Query(condition as Document, {});
-    } catch (error) {
-      throw new CommandError('BadValue', (error as Error).message);
-    }
-    parent[parts[parts.length - 1]] = array.filter(
-      (element) => !(isPlainObject(element) && query.test(element)),
-    );
-  }
-  if (Object.keys(remaining).length > 0) operators.$pull = remaining;
-  else delete operators.$pull;
-}
-
-/** The embedded document holding the last segment of `parts`, through plain objects only. */
-function embeddedParent(doc: StoredDocument, parts: string[]): Record<string, unknown> | undefined {
-  let value: unknown = doc;
-  for (const part of parts.slice(0, -1)) {
-    if (part.startsWith('$') || !isPlainObject(value)) return undefined;
-    value = value[part];
-  }
-  return isPlainObject(value) ? value : undefined;
-}
-
 /** Operators that create the fields of their paths when missing. */
 const CREATING_OPERATORS = [
   '$set',
@@ -325,7 +272,7 @@ function matchedPosition(doc: StoredDocument, arrayPath: string, query: Document
   }
   let test: Query;
   try {
-    test = new Query({ $and: conditions }, {});
+    test = engineQuery({ $and: conditions });
   } catch (error) {
     throw new CommandError('BadValue', (error as Error).message);
   }
@@ -404,7 +351,7 @@ function applyPipelineUpdate(
   }
   let result: Document[];
   try {
-    result = new Aggregator(pipeline, {
+    result = engineAggregator(pipeline, {
       processingMode: ProcessingMode.CLONE_INPUT,
       variables,
     }).run([evaluationView(doc)]) as Document[];
@@ -497,20 +444,6 @@ function checkArrayFilters(update: Document, arrayFilters: Document[] | undefine
   }
 }
 
-/** The identifier an array filter is about (`{'x.a': 1}` and `{$or: [{'x.a': 1}, ...]}`: `x`). */
-function filterIdentifier(filter: Document): string | undefined {
-  for (const [key, value] of Object.entries(filter)) {
-    if (!key.startsWith('$')) return key.split('.')[0];
-    if (Array.isArray(value)) {
-      for (const clause of value as unknown[]) {
-        const identifier = isPlainObject(clause) ? filterIdentifier(clause) : undefined;
-        if (identifier) return identifier;
-      }
-    }
-  }
-  return undefined;
-}
-
 /** `$currentDate` read from the clock on every update (mingo's default options freeze it). */
 let timestampIncrement = 0;
 function currentDates(fields: Document): Document {
@@ -558,20 +491,7 @@ function slotAt(doc: StoredDocument, path: string): PathSlot | undefined {
   return { value };
 }
 
-const TYPE_NAMES: Partial<Record<BsonRank, string>> = {
-  [BsonRank.Null]: 'null',
-  [BsonRank.String]: 'string',
-  [BsonRank.Object]: 'object',
-  [BsonRank.Array]: 'array',
-  [BsonRank.Boolean]: 'bool',
-  [BsonRank.Date]: 'date',
-  [BsonRank.ObjectId]: 'objectId',
-  [BsonRank.BinData]: 'binData',
-};
-
-function typeName(value: unknown): string {
-  return numericKind(value) ?? TYPE_NAMES[bsonRank(value)] ?? 'object';
-}
+const typeName = typeLabel;
 
 function idText(doc: StoredDocument): string {
   return `{_id: ${JSON.stringify(doc._id)}}`;
@@ -596,6 +516,7 @@ function applyTypedOperators(doc: StoredDocument, operators: Document): void {
     '$pull',
     '$pullAll',
     '$pop',
+    '$bit',
   ]) {
     const fields = operators[operator] as Document | undefined;
     if (!fields) continue;
@@ -632,6 +553,16 @@ function applyTypedOperators(doc: StoredDocument, operators: Document): void {
           delete fields[path];
           break;
         }
+        case '$bit': {
+          set[path] = bitValue(
+            current,
+            argument,
+            `_id: ${formatValue(doc._id)}`,
+            path.split('.').pop() ?? path,
+          );
+          delete fields[path];
+          break;
+        }
         case '$addToSet':
         case '$push':
         case '$pull':
@@ -664,6 +595,10 @@ function applyTypedOperators(doc: StoredDocument, operators: Document): void {
               }
             }
             set[path] = next;
+            delete fields[path];
+          }
+          if (operator === '$push') {
+            set[path] = pushValues(current as unknown[] | undefined, argument);
             delete fields[path];
           }
           break;
