@@ -78,6 +78,9 @@ export const ErrorCode = {
   Location28747: 28747,
   Location28748: 28748,
   Location28749: 28749,
+  /** `$unwind` path. */
+  Location28808: 28808,
+  Location28818: 28818,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -62,4 +62,12 @@ describe('$skip, $limit and $sample arguments through the official driver', () =
     // The engine still answers afterwards.
     await expect(items.countDocuments()).resolves.toBe(3);
   });
+
+  it('$unwind refuses a path without $ (28818) instead of unwinding nothing', async () => {
+    await expect(run([{ $unwind: 'a' }])).rejects.toMatchObject({
+      code: 28818,
+      message: "path option to $unwind stage should be prefixed with a '$': a",
+    });
+    await expect(run([{ $unwind: { path: 'a' } }])).rejects.toMatchObject({ code: 28818 });
+  });
 });

@@ -779,7 +779,26 @@ const sample: PipelineOperator = (collection, expr) => {
   });
 };
 
+/** `$unwind`'s path must be a `$`-prefixed string (mingo unwound nothing for `'a'`). */
+const unwind: PipelineOperator = (collection, expr, options) => {
+  const path = isPlainObject(expr) ? expr.path : expr;
+  if (typeof path !== 'string') {
+    throw new CommandError(
+      'Location28808',
+      `expected a string as the path for $unwind stage, got ${typeLabel(path)}`,
+    );
+  }
+  if (!path.startsWith('$')) {
+    throw new CommandError(
+      'Location28818',
+      `path option to $unwind stage should be prefixed with a '$': ${path}`,
+    );
+  }
+  return mingoPipeline.$unwind(collection, expr, options);
+};
+
 export const pipelineOverrides: Record<string, PipelineOperator> = {
+  $unwind: unwind,
   $sample: sample,
   $skip: (collection, expr) => collection.drop(stageCount('$skip', expr)),
   $limit: (collection, expr) => collection.take(stageCount('$limit', expr)),
