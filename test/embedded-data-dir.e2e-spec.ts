@@ -1,5 +1,5 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getConnectionToken } from '@nestjs/mongoose';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/app.setup';
+import { configureApp, createHttpAdapter, type NestHttpApplication } from '../src/app.setup';
+import { appConfig } from '../config';
 import { UsersService } from '../src/users/users.service';
-import { TEST_ENV } from './support/app';
+import { TEST_ENV, TEST_PLATFORM } from './support/app';
 
 /**
  * The app without MONGODB_URI starts the embedded engine; EMBEDDED_MONGO_DATA_DIR makes what it
@@ -17,9 +18,10 @@ import { TEST_ENV } from './support/app';
  */
 const embeddedOnly = process.env.MONGODB_URI ? describe.skip : describe;
 
-async function startApp(env: Record<string, string>): Promise<NestExpressApplication> {
+async function startApp(env: Record<string, string>): Promise<NestHttpApplication> {
   const overrides: Record<string, string | undefined> = {
     ...TEST_ENV,
+    ...(TEST_PLATFORM ? { HTTP_PLATFORM: TEST_PLATFORM } : {}),
     ...env,
     MONGODB_URI: undefined,
   };
@@ -31,12 +33,19 @@ async function startApp(env: Record<string, string>): Promise<NestExpressApplica
   }
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({
-      logger: false,
-      rawBody: true,
-    });
+    // The adapter the configuration names: configureApp sets up that platform's body parsing.
+    const app = moduleRef.createNestApplication<NestHttpApplication>(
+      createHttpAdapter(appConfig()),
+      {
+        logger: false,
+        rawBody: true,
+      },
+    );
     configureApp(app);
     await app.init();
+    if (appConfig().httpPlatform === 'fastify') {
+      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    }
     return app;
   } finally {
     for (const [key, value] of saved) {

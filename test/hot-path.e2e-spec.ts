@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { RequestMethod } from '@nestjs/common';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { ApplicationConfig } from '@nestjs/core';
 import type { AppConfig } from '../config';
@@ -51,7 +52,7 @@ describe('per-request overhead (e2e)', () => {
   it('mounts pino-http on no route at silent, on every route otherwise', () => {
     const at = (logLevel: string) => loggerParams({ logLevel } as AppConfig);
     expect(at('silent').forRoutes).toEqual([]);
-    expect(at('info').forRoutes).toBeUndefined();
+    expect(at('info').forRoutes).toEqual([{ path: '*path', method: RequestMethod.ALL }]);
   });
 
   it('still answers with X-Request-Id at silent, and session data routes still work', async () => {

@@ -184,6 +184,8 @@ export class SessionModule {
         TokenTransport,
         SessionSignIn,
         SessionGuard,
+        // SessionGuard's own dependency: a host that applies the guard itself resolves it there.
+        BadTokenLimiter,
         RolesGuard,
         GroupsGuard,
         RecentAuthGuard,
