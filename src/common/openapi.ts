@@ -29,6 +29,7 @@ export const ApiBearerAuth: Swagger['ApiBearerAuth'] = swagger?.ApiBearerAuth ??
 export const ApiBody: Swagger['ApiBody'] = swagger?.ApiBody ?? noop;
 export const ApiCreatedResponse: Swagger['ApiCreatedResponse'] =
   swagger?.ApiCreatedResponse ?? noop;
+export const ApiExtension: Swagger['ApiExtension'] = swagger?.ApiExtension ?? noop;
 export const ApiExtraModels: Swagger['ApiExtraModels'] = swagger?.ApiExtraModels ?? noop;
 export const ApiNoContentResponse: Swagger['ApiNoContentResponse'] =
   swagger?.ApiNoContentResponse ?? noop;

@@ -29,6 +29,7 @@ import { CurrentSession } from './decorators/current-session.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { ReauthDto } from './dto/reauth.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { TokenAnswerDto } from './dto/token-response.dto';
@@ -144,6 +145,29 @@ export class AuthController {
   ): Promise<TokenAnswer> {
     return this.signIn.issue(request, response, 'reauth', (client) =>
       this.sessions.reauth(request.auth, body, client),
+    );
+  }
+
+  @Header('Cache-Control', 'no-store')
+  @Post('password')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(LoginThrottlerGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Change the password',
+    description:
+      'Same session id, fresh tokens; every other session of the user ends (password_changed) ' +
+      'and tokens issued before the change are refused.',
+  })
+  @ApiOkResponse({ type: TokenAnswerDto })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.INVALID_CREDENTIALS, ErrorCode.RATE_LIMITED)
+  changePassword(
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: HeaderWritable,
+    @Body() body: ChangePasswordDto,
+  ): Promise<TokenAnswer> {
+    return this.signIn.issue(request, response, 'password', (client) =>
+      this.sessions.changePassword(request.auth, body, client),
     );
   }
 

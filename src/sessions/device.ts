@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/openapi';
 import Bowser from 'bowser';
 
 /** What a session's user agent says about the device, for people to recognise it. */

@@ -14,7 +14,7 @@ export const SESSION_SETTINGS = Symbol('SESSION_SETTINGS');
 
 /** What `onUpsertSessionError` hooks learn about the failed write. */
 export interface UpsertSessionErrorContext {
-  operation: 'login' | 'refresh' | 'reauth';
+  operation: 'login' | 'refresh' | 'reauth' | 'password';
   request: Request;
 }
 

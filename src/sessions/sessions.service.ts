@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { forbidden, unauthorized } from '../common/api.exception';
+import { badRequest, forbidden, unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
 import { UsersService } from '../users/users.service';
 import type { TokenResponse } from './dto/token-response.dto';
@@ -211,6 +211,32 @@ export class SessionsService {
   async afterPasswordChange(auth: AuthContext, client: IssueContext): Promise<TokenResponse> {
     await this.store.endAllOfUser(auth.user.id, 'password_changed', auth.session.id);
     return this.reissue(auth, client);
+  }
+
+  /**
+   * POST /auth/password: the current password proves it is the person, the new one is stored,
+   * then afterPasswordChange ends every other session and renews this one's generation.
+   */
+  async changePassword(
+    auth: AuthContext,
+    input: { currentPassword: string; newPassword: string },
+    client: IssueContext,
+  ): Promise<TokenResponse> {
+    // The policy's "not the username" needs the caller's name; the DTO checks the rest.
+    if (input.newPassword === auth.user.username) {
+      throw badRequest('newPassword must not be the same as the username');
+    }
+    const user = await this.users.verifyPasswordById(auth.user.id, input.currentPassword);
+    if (!user) throw this.failedCheck(auth, 'password', client);
+    if (!(await this.users.setPasswordById(auth.user.id, input.newPassword))) throw sessionGone();
+    const answer = await this.afterPasswordChange(auth, client);
+    this.events.emit('user.password_changed', {
+      userId: auth.user.id,
+      username: auth.user.username,
+      by: 'self',
+      sessionId: auth.session.id,
+    });
+    return answer;
   }
 
   /** A new refresh token and generation for the live session behind `auth`. */

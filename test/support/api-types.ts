@@ -64,6 +64,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/auth/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change the password
+     * @description Same session id, fresh tokens; every other session of the user ends (password_changed) and tokens issued before the change are refused.
+     */
+    post: operations['AuthController_changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/auth/logout': {
     parameters: {
       query?: never;
@@ -574,6 +594,15 @@ export interface components {
        *     ]
        */
       groups?: string[];
+    };
+    ChangePasswordDto: {
+      /** @example correct horse battery staple */
+      currentPassword: string;
+      /**
+       * @description 12 to 1024 characters, not equal to the username
+       * @example correct horse battery staple
+       */
+      newPassword: string;
     };
     EndedCount: {
       ended: number;
@@ -1112,6 +1141,132 @@ export interface operations {
             statusCode?: 403;
             /** @enum {string} */
             code?: 'GROUP_FORBIDDEN' | 'CSRF_FAILED';
+          };
+        };
+      };
+      /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 413;
+            /** @enum {string} */
+            code?: 'PAYLOAD_TOO_LARGE';
+          };
+        };
+      };
+      /** @description Too Many Requests: `RATE_LIMITED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 429;
+            /** @enum {string} */
+            code?: 'RATE_LIMITED';
+          };
+        };
+      };
+      /** @description Internal Server Error: `INTERNAL_ERROR` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 500;
+            /** @enum {string} */
+            code?: 'INTERNAL_ERROR';
+          };
+        };
+      };
+      /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 503;
+            /** @enum {string} */
+            code?: 'SERVICE_UNAVAILABLE';
+          };
+        };
+      };
+    };
+  };
+  AuthController_changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangePasswordDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenAnswerDto'];
+        };
+      };
+      /** @description Bad Request: `VALIDATION_FAILED` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 400;
+            /** @enum {string} */
+            code?: 'VALIDATION_FAILED';
+          };
+        };
+      };
+      /** @description Unauthorized: `INVALID_CREDENTIALS`, `TOKEN_MISSING`, `TOKEN_INVALID`, `SESSION_EXPIRED`, `SESSION_ENDED` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 401;
+            /** @enum {string} */
+            code?:
+              | 'INVALID_CREDENTIALS'
+              | 'TOKEN_MISSING'
+              | 'TOKEN_INVALID'
+              | 'SESSION_EXPIRED'
+              | 'SESSION_ENDED';
+          };
+        };
+      };
+      /** @description Forbidden: `CSRF_FAILED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'] & {
+            /** @enum {number} */
+            statusCode?: 403;
+            /** @enum {string} */
+            code?: 'CSRF_FAILED';
           };
         };
       };

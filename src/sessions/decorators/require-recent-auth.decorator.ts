@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import { ApiExtension } from '@nestjs/swagger';
+import { ApiExtension } from '../../common/openapi';
 import {
   RECENT_AUTH_KEY,
   RecentAuthGuard,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
@@ -45,7 +46,7 @@ export function loginThrottlers(
   };
 }
 
-/** Login and reauth attempts, limited as `loginThrottlers` says; 429 with `Retry-After`. */
+/** Login, reauth and password-change attempts, limited as `loginThrottlers` says; 429 with `Retry-After`. */
 @Injectable()
 export class LoginThrottlerGuard extends ThrottlerGuard {
   constructor(
@@ -63,6 +64,15 @@ export class LoginThrottlerGuard extends ThrottlerGuard {
     const username =
       typeof body?.username === 'string' ? body.username : (request.auth?.user.username ?? '');
     return `${ipOf(this.settings, req)}|${username.trim().toLowerCase()}`;
+  }
+
+  /**
+   * One count per tracker for every route this guard is on: the throttler's own key names the
+   * handler, which would give login, reauth and password change a budget each, so a thief holding
+   * an access token could guess the current password on top of the login attempts.
+   */
+  protected override generateKey(_context: ExecutionContext, suffix: string, name: string): string {
+    return createHash('sha256').update(`password-attempts-${name}-${suffix}`).digest('hex');
   }
 
   protected override throwThrottlingException(
