@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { badRequest, conflict, notFound } from '../common/api.exception';
+import { conflict, notFound } from '../common/api.exception';
 import {
   type AuthUser,
   SESSION_SETTINGS,
@@ -7,6 +7,7 @@ import {
   type SessionSettings,
   SessionStore,
 } from '../sessions';
+import { refuseUsernameAsPassword } from '../users/password-policy';
 import type { AdminUserView } from '../users/user.view';
 import { UsersService } from '../users/users.service';
 
@@ -31,10 +32,7 @@ export class AdminUsersService {
 
   /** New password for the user; every session of theirs ends (`password_changed`). */
   async resetPassword(username: string, newPassword: string): Promise<{ ended: number }> {
-    // The policy's "not the username" needs the name from the path; the DTO checks the rest.
-    if (newPassword === username) {
-      throw badRequest('newPassword must not be the same as the username');
-    }
+    refuseUsernameAsPassword(username, newPassword);
     const userId = await this.users.setPassword(username, newPassword);
     if (!userId) throw notFound(`No user named "${username}"`);
     const ended = await this.sessions.endAllOfUser(userId, 'password_changed');

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { badRequest, forbidden, unauthorized } from '../common/api.exception';
+import { forbidden, unauthorized } from '../common/api.exception';
 import { ErrorCode } from '../common/error-codes';
+import { refuseUsernameAsPassword } from '../users/password-policy';
 import { UsersService } from '../users/users.service';
 import type { TokenResponse } from './dto/token-response.dto';
 import type { AuthContext, AuthUser } from './session-context';
@@ -222,10 +223,7 @@ export class SessionsService {
     input: { currentPassword: string; newPassword: string },
     client: IssueContext,
   ): Promise<TokenResponse> {
-    // The policy's "not the username" needs the caller's name; the DTO checks the rest.
-    if (input.newPassword === auth.user.username) {
-      throw badRequest('newPassword must not be the same as the username');
-    }
+    refuseUsernameAsPassword(auth.user.username, input.newPassword);
     const user = await this.users.verifyPasswordById(auth.user.id, input.currentPassword);
     if (!user) throw this.failedCheck(auth, 'password', client);
     if (!(await this.users.setPasswordById(auth.user.id, input.newPassword))) throw sessionGone();
