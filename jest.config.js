@@ -32,6 +32,7 @@ const BOTH_PLATFORMS = [
   'lifecycle',
   'cookie-transport',
   'sso-strategy',
+  'login-flood',
   'account-page',
   'hardening/bad-input',
   'hardening/regressions',

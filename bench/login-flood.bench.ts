@@ -3,8 +3,9 @@
  * every one costs a full argon2 verification) flood the service, before and after bounding the
  * hashing. "Before" is the same build with the waiting queue unbounded (PASSWORD_HASH_QUEUE at
  * its maximum: every junk login waits for a hash, as the old code did); "after" is the default
- * (4 running, 8 waiting, the rest refused at once with 429). Both run side by side in one run,
- * against one engine, with the flood spread over many client IPs (one trusted proxy hop), so
+ * (4 running, 8 waiting per lane, the rest refused at once with 429), probed twice: by a new
+ * device, and by a returning device that presents the `X-Device-Token` its earlier login was
+ * given (the trusted lane). All run side by side in one run, against one engine, with the flood spread over many client IPs (one trusted proxy hop), so
  * the per-IP limit does not apply: this is what is left once the rate limits are bypassed.
  *
  *   npm run build && npx ts-node --transpile-only bench/login-flood.bench.ts
@@ -18,6 +19,8 @@ import { appEnv, BENCH_ADMIN, startApp, startEngine, stopAll, type App } from '.
 import { machine, RESULTS_DIR } from './lib/results';
 
 const FLOODS = [32, 128];
+const SCENARIOS = ['before', 'after', 'returning'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 const RUNS = intEnv('BENCH_FLOOD_RUNS', 3);
 const VALID_LOGINS = intEnv('BENCH_FLOOD_VALID_LOGINS', 5);
 const WARMUP_MS = 1500;
@@ -36,18 +39,37 @@ interface Sample {
   junk: Record<string, number>;
 }
 
-async function validLogin(app: App): Promise<{ status: number; ms: number }> {
+/** Who probes: a new device, or one that presents the token its last login was given. */
+interface Prober {
+  app: App;
+  deviceToken?: string;
+}
+
+async function validLogin({ app, deviceToken }: Prober): Promise<{
+  status: number;
+  ms: number;
+  deviceToken: string | null;
+}> {
   const t0 = performance.now();
   const res = await fetch(`${app.baseUrl}/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': nextIp() },
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': nextIp(),
+      ...(deviceToken ? { 'x-device-token': deviceToken } : {}),
+    },
     body: JSON.stringify(BENCH_ADMIN),
   });
   await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - t0 };
+  return {
+    status: res.status,
+    ms: performance.now() - t0,
+    deviceToken: res.headers.get('x-device-token'),
+  };
 }
 
-async function underFlood(app: App, connections: number): Promise<Sample> {
+async function underFlood(prober: Prober, connections: number): Promise<Sample> {
+  const { app } = prober;
   const junk: Record<string, number> = {};
   const flood = autocannon(
     {
@@ -83,7 +105,7 @@ async function underFlood(app: App, connections: number): Promise<Sample> {
   const okMs: number[] = [];
   let refused = 0;
   for (let i = 0; i < VALID_LOGINS; i++) {
-    const { status, ms } = await validLogin(app);
+    const { status, ms } = await validLogin(prober);
     if (status === 201) okMs.push(ms);
     else if (status === 429) refused++;
     else throw new Error(`valid login answered ${status}`);
@@ -92,7 +114,7 @@ async function underFlood(app: App, connections: number): Promise<Sample> {
   await finished;
   // Let the server finish the junk it had already taken in (the unbounded queue keeps hashing
   // after the clients go), so it does not slow down the next scenario on the other app.
-  while ((await validLogin(app)).status !== 201) await new Promise((r) => setTimeout(r, 200));
+  while ((await validLogin({ app })).status !== 201) await new Promise((r) => setTimeout(r, 200));
   return { okMs, refused, junk };
 }
 
@@ -113,18 +135,25 @@ async function main(): Promise<void> {
   };
   const rows: Record<string, unknown>[] = [];
   try {
+    const firstLogin = await validLogin({ app: apps.after });
+    if (!firstLogin.deviceToken) throw new Error('the login handed out no X-Device-Token');
+    const probers: Record<Scenario, Prober> = {
+      before: { app: apps.before },
+      after: { app: apps.after },
+      returning: { app: apps.after, deviceToken: firstLogin.deviceToken },
+    };
     const quiet: Record<string, number> = {};
-    for (const [name, app] of Object.entries(apps)) {
+    for (const name of SCENARIOS) {
       const times: number[] = [];
-      for (let i = 0; i < VALID_LOGINS; i++) times.push((await validLogin(app)).ms);
+      for (let i = 0; i < VALID_LOGINS; i++) times.push((await validLogin(probers[name])).ms);
       quiet[name] = median(times);
     }
     for (const connections of FLOODS) {
       for (let run = 0; run < RUNS; run++) {
-        // Alternate which goes first, so a drift in the machine's load hits both alike.
-        const order = run % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const);
+        // Rotate which goes first, so a drift in the machine's load hits all alike.
+        const order = SCENARIOS.map((_, i) => SCENARIOS[(i + run) % SCENARIOS.length]);
         for (const name of order) {
-          const s = await underFlood(apps[name], connections);
+          const s = await underFlood(probers[name], connections);
           rows.push({ name, connections, run, ...s, p50: s.okMs.length ? median(s.okMs) : null });
           console.log(name, connections, run, JSON.stringify(rows[rows.length - 1]));
         }
@@ -144,13 +173,16 @@ async function main(): Promise<void> {
       };
       const before = p50('before');
       const after = p50('after');
+      const returning = p50('returning');
       return {
         connections,
         beforeP50Ms: Math.round(before),
         afterP50Ms: Math.round(after),
-        ratio: Math.round((before / after) * 100) / 100,
+        returningP50Ms: Math.round(returning),
+        beforeOverReturning: Math.round((before / returning) * 100) / 100,
         validRefusedBefore: refusedShare('before'),
         validRefusedAfter: refusedShare('after'),
+        validRefusedReturning: refusedShare('returning'),
       };
     });
     const out = {
@@ -169,14 +201,14 @@ async function main(): Promise<void> {
       '# Valid login during a junk-login flood (issue 12, finding 2)',
       '',
       `${out.date}, ${out.machine.cores} cores, load average at start ${out.machine.loadAverageAtStart}. Command: \`${out.command}\`.`,
-      'Before: waiting queue unbounded (the old behaviour); after: 4 running, 8 waiting, the rest 429 at once.',
-      `Median over ${RUNS} runs of the p50 of ${VALID_LOGINS} sequential valid logins per run; without a flood: before ${Math.round(quiet.before)} ms, after ${Math.round(quiet.after)} ms.`,
+      'Before: waiting queue unbounded (the old behaviour). After: 4 running, 8 waiting per lane, the rest 429 at once; probed by a new device and by a returning device (`X-Device-Token`, the trusted lane).',
+      `Median over ${RUNS} runs of the p50 of ${VALID_LOGINS} sequential valid logins per run; without a flood: before ${Math.round(quiet.before)} ms, after ${Math.round(quiet.after)} ms, returning device ${Math.round(quiet.returning)} ms.`,
       '',
-      '| junk connections | before p50 | after p50 | before/after | valid logins refused (429) before | after |',
-      '|---|---|---|---|---|---|',
+      '| junk connections | before p50 | after p50, new device | after p50, returning device | before / returning | valid logins refused (429): before | after, new device | after, returning device |',
+      '|---|---|---|---|---|---|---|---|',
       ...summary.map(
         (s) =>
-          `| ${s.connections} | ${s.beforeP50Ms} ms | ${s.afterP50Ms} ms | ${s.ratio}× | ${s.validRefusedBefore} | ${s.validRefusedAfter} |`,
+          `| ${s.connections} | ${s.beforeP50Ms} ms | ${s.afterP50Ms} ms | ${s.returningP50Ms} ms | ${s.beforeOverReturning}× | ${s.validRefusedBefore} | ${s.validRefusedAfter} | ${s.validRefusedReturning} |`,
       ),
       '',
     ].join('\n');

@@ -102,6 +102,7 @@ export const authConfig = registerAs('auth', () => {
       concurrency: e.PASSWORD_HASH_CONCURRENCY,
       queue: e.PASSWORD_HASH_QUEUE,
     },
+    trustedDeviceMaxAgeSeconds: e.TRUSTED_DEVICE_MAX_AGE_SECONDS,
   };
 });
 

@@ -243,6 +243,16 @@ export class EnvironmentVariables {
   @Max(10000)
   PASSWORD_HASH_QUEUE = 8;
 
+  /**
+   * How long a device that signed a user in stays trusted for that user's next login (its
+   * password check goes ahead of a login flood); 0 turns trusted devices off. 180 days.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10 * 365 * 24 * 3600)
+  TRUSTED_DEVICE_MAX_AGE_SECONDS = 180 * 24 * 3600;
+
   /** Where tokens travel: headers and JSON bodies, HttpOnly cookies with CSRF, or both. */
   @IsIn(['header', 'cookie', 'both'])
   TOKEN_TRANSPORT: 'header' | 'cookie' | 'both' = 'header';

@@ -62,6 +62,7 @@ export function sessionOptionsFromConfig(
       concurrency: auth.passwordHash.concurrency,
       queue: auth.passwordHash.queue,
     },
+    trustedDevices: { maxAgeSeconds: auth.trustedDeviceMaxAgeSeconds },
     transport: { tokens: auth.tokenTransport, cookies: { secure: auth.secureCookies } },
     initialAdmin:
       auth.adminUsername && auth.adminPassword

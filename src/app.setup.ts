@@ -39,8 +39,15 @@ export function configureApp(app: INestApplication): void {
       origin: config.corsOrigins,
       credentials: cookies,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-CSRF-Token'],
-      exposedHeaders: ['X-Request-Id'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'X-Request-Id',
+        'X-CSRF-Token',
+        'X-Device-Token',
+      ],
+      // A script keeps the device token it is handed (header transport) for its next login.
+      exposedHeaders: ['X-Request-Id', 'X-Device-Token'],
       maxAge: 600,
     });
   }

@@ -50,7 +50,19 @@ describe('cookie transport with CSRF (e2e)', () => {
   it('login sets HttpOnly token cookies and a readable CSRF cookie, and leaves tokens out of the body', async () => {
     const { res, csrf } = await browserLogin(t, 'alice', 'alice-password-1');
     const cookies = setCookies(res);
-    expect(Object.keys(cookies).sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
+    expect(Object.keys(cookies).sort()).toEqual([
+      'access_token',
+      'csrf_token',
+      'device_token',
+      'refresh_token',
+    ]);
+    // The trusted-device token: only the login, of the site itself, ever needs it.
+    expect(cookies.device_token).toMatchObject({
+      httpOnly: true,
+      path: '/auth',
+      sameSite: 'strict',
+      maxAge: 15552000,
+    });
     expect(cookies.access_token).toMatchObject({
       httpOnly: true,
       path: '/',
@@ -162,7 +174,12 @@ describe('cookie transport with CSRF (e2e)', () => {
       agent.jar.getCookies(new CookieAccessInfo(host, path, false, false)).map((c) => c.name);
     expect(names('/sessions').sort()).toEqual(['access_token', 'csrf_token']);
     expect(names('/account').sort()).toEqual(['access_token', 'csrf_token']);
-    expect(names('/auth/refresh').sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
+    expect(names('/auth/refresh').sort()).toEqual([
+      'access_token',
+      'csrf_token',
+      'device_token',
+      'refresh_token',
+    ]);
 
     const refresh = setCookies(res).refresh_token.value;
     const misuse = await t.http().get('/sessions/current').set('Cookie', `access_token=${refresh}`);
@@ -522,6 +539,7 @@ describe('cookie transport in production (e2e)', () => {
     expect(Object.keys(cookies).sort()).toEqual([
       '__Host-access_token',
       '__Host-csrf_token',
+      '__Secure-device_token',
       '__Secure-refresh_token',
     ]);
     for (const c of Object.values(cookies)) {

@@ -91,5 +91,17 @@ describe('HTTP hardening (e2e)', () => {
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
       expect(res.headers['access-control-expose-headers']).toMatch(/X-Request-Id/i);
     });
+
+    it('lets a cross-origin script read and send back its trusted-device token', async () => {
+      const preflight = await t
+        .http()
+        .options('/auth/login')
+        .set('Origin', 'https://app.example')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type,x-device-token');
+      expect(preflight.headers['access-control-allow-headers']).toMatch(/X-Device-Token/i);
+      const res = await t.http().get('/health').set('Origin', 'https://app.example');
+      expect(res.headers['access-control-expose-headers']).toMatch(/X-Device-Token/i);
+    });
   });
 });

@@ -43,6 +43,7 @@ import { SessionSignIn } from './sign-in.service';
 import type { HeaderWritable } from './transport/set-cookie';
 import { TokenAnswer, TokenTransport } from './transport/token-transport.service';
 import { ModuleRoutesGuard } from './guards/module-routes.guard';
+import { DeviceTrust } from './device-trust';
 
 // Every answer here carries a token, session data or session details, so each handler says
 // `Cache-Control: no-store` (RFC 6749 §5.1, ASVS V3; issue 11 finding 5).
@@ -57,6 +58,7 @@ export class AuthController {
     private readonly own: OwnSessionsService,
     private readonly signIn: SessionSignIn,
     private readonly transport: TokenTransport,
+    private readonly devices: DeviceTrust,
   ) {}
 
   @Public()
@@ -75,13 +77,15 @@ export class AuthController {
     ErrorCode.GROUP_FORBIDDEN,
     ErrorCode.RATE_LIMITED,
   )
-  login(
+  async login(
     @Req() request: Request,
     @Res({ passthrough: true }) response: HeaderWritable,
     @CurrentUser() user: AuthUser,
     @Body() body: LoginDto,
   ): Promise<TokenAnswer> {
-    return this.signIn.login(request, response, user, body);
+    const answer = await this.signIn.login(request, response, user, body);
+    await this.devices.remember(request, response, user.username);
+    return answer;
   }
 
   @Public()

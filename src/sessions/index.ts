@@ -21,6 +21,7 @@ export type {
 export type { ConnectionInfo } from './connection-info';
 export { SessionsService } from './sessions.service';
 export { SessionSignIn } from './sign-in.service';
+export { DeviceTrust } from './device-trust';
 export type { SignInOptions } from './sign-in.service';
 export type { IssueContext } from './sessions.service';
 export { SessionCheckService } from './session-check.service';
@@ -83,6 +84,7 @@ export type {
 export { UsersService } from '../users/users.service';
 export type { CreateUserInput } from '../users/users.service';
 export { PasswordService } from '../users/password.service';
+export type { HashingLane } from '../users/hashing-gate';
 export type { UserRecord } from '../users/user.view';
 export { Clock, ManualClock } from '../common/clock';
 // The error shape and validation the module's routes use, for a host's own routes to match.

@@ -43,7 +43,10 @@ export interface CookieOptions {
   secure?: boolean;
   /** SameSite of the access and CSRF cookies: `lax` (default) or `strict`. The refresh cookie is always `strict`. */
   sameSite?: 'lax' | 'strict';
-  /** The refresh cookie's Path: where POST /auth/refresh is served. Default `/auth`. */
+  /**
+   * The Path of the refresh and device cookies: where POST /auth/refresh and POST /auth/login
+   * are served. Default `/auth`.
+   */
   refreshPath?: string;
 }
 
@@ -124,13 +127,11 @@ export interface SessionModuleOptions {
    */
   badTokenRateLimit?: { limit?: number; windowSeconds?: number };
   /**
-   * argon2id cost for password hashes (OWASP minimum: 19456 KiB, 2 iterations). Lower only
-   * in tests. Defaults: 19456 KiB, 2 iterations, parallelism 1.
-   */
-  /**
-   * argon2id cost, and how many verifications may run at once (`concurrency`, default 4: libuv's
-   * thread pool) and wait (`queue`, default 8); beyond that a login is refused at once with 429
-   * RATE_LIMITED instead of queueing behind a flood.
+   * argon2id cost (OWASP minimum, the default: 19456 KiB, 2 iterations, parallelism 1; lower
+   * only in tests), and how many verifications may run at once (`concurrency`, default 4:
+   * libuv's thread pool) and wait per lane (`queue`, default 8); beyond that a login is refused
+   * at once with 429 RATE_LIMITED instead of queueing behind a flood. Trusted devices and
+   * signed-in callers have a lane of their own that goes first (see `trustedDevices`).
    */
   passwordHashing?: {
     memoryCostKib?: number;
@@ -139,6 +140,14 @@ export interface SessionModuleOptions {
     concurrency?: number;
     queue?: number;
   };
+  /**
+   * A successful password login hands the device a token (`X-Device-Token` response header, and
+   * a cookie in the cookie modes) that vouches for that username on that device for
+   * `maxAgeSeconds` (default 180 days; 0: off). A later login presenting it, by the same
+   * header or cookie, is checked in the trusted hashing lane, ahead of a junk-login flood
+   * (OWASP's "device cookies"). It bypasses no rate limit and proves nothing by itself.
+   */
+  trustedDevices?: { maxAgeSeconds?: number };
   /** Created with the `admin` role at start-up unless a user of that name exists. */
   initialAdmin?: { username: string; password: string };
   /**
@@ -202,6 +211,7 @@ export interface SessionSettings {
     concurrency: number;
     queue: number;
   };
+  trustedDevices: { maxAgeSeconds: number };
   initialAdmin: { username: string; password: string } | null;
   connectionInfo: (request: Request) => ConnectionInfo;
   accessToken: (request: Request) => string | null;
@@ -211,7 +221,7 @@ export interface SessionSettings {
       secure: boolean;
       sameSite: 'lax' | 'strict';
       refreshPath: string;
-      names: { access: string; refresh: string; csrf: string };
+      names: CookieNames;
     };
   };
   hooks: SessionHooks;
@@ -240,20 +250,35 @@ export const SESSION_DEFAULTS = {
   parallelism: 1,
   hashConcurrency: 4,
   hashQueue: 8,
+  trustedDeviceMaxAgeSeconds: 180 * 24 * 3600,
 } as const;
+
+interface CookieNames {
+  access: string;
+  refresh: string;
+  csrf: string;
+  device: string;
+}
 
 /**
  * `__Host-` (Secure, Path=/, no Domain) and `__Secure-` are only accepted by browsers over
  * HTTPS, so plain-HTTP development gets the bare names.
  */
-function cookieNames(secure: boolean): { access: string; refresh: string; csrf: string } {
+function cookieNames(secure: boolean): CookieNames {
   return secure
     ? {
         access: '__Host-access_token',
         refresh: '__Secure-refresh_token',
         csrf: '__Host-csrf_token',
+        // Scoped to the auth routes like the refresh cookie, which `__Host-` (Path=/) forbids.
+        device: '__Secure-device_token',
       }
-    : { access: 'access_token', refresh: 'refresh_token', csrf: 'csrf_token' };
+    : {
+        access: 'access_token',
+        refresh: 'refresh_token',
+        csrf: 'csrf_token',
+        device: 'device_token',
+      };
 }
 
 function secretList(value: TokenSecrets): readonly string[] {
@@ -444,6 +469,14 @@ export function resolveSessionOptions(options: SessionModuleOptions = {}): Sessi
         1,
       ),
       queue: int('passwordHashing.queue', options.passwordHashing?.queue, d.hashQueue, 0),
+    },
+    trustedDevices: {
+      maxAgeSeconds: int(
+        'trustedDevices.maxAgeSeconds',
+        options.trustedDevices?.maxAgeSeconds,
+        d.trustedDeviceMaxAgeSeconds,
+        0,
+      ),
     },
     initialAdmin: admin ? { username: admin.username, password: admin.password } : null,
     tokenClaims: {

@@ -37,6 +37,7 @@ import { SessionsController } from './sessions.controller';
 import { SessionStore } from './session.store';
 import { SessionsService } from './sessions.service';
 import { SessionSignIn } from './sign-in.service';
+import { DeviceTrust } from './device-trust';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokenService } from './token.service';
 import { TokenTransport } from './transport/token-transport.service';
@@ -151,6 +152,7 @@ export class SessionModule {
         TokenService,
         TokenTransport,
         SessionSignIn,
+        DeviceTrust,
         SessionCache,
         SessionChangeWatcher,
         SessionGuard,
@@ -183,6 +185,7 @@ export class SessionModule {
         SessionChangeWatcher,
         TokenTransport,
         SessionSignIn,
+        DeviceTrust,
         SessionGuard,
         // SessionGuard's own dependency: a host that applies the guard itself resolves it there.
         BadTokenLimiter,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { conflict } from '../common/api.exception';
+import type { HashingLane } from './hashing-gate';
 import { PasswordService } from './password.service';
 import { User } from './schemas/user.schema';
 import { type AdminUserView, type AuthUser, toAdminUserView, toUserView } from './user.view';
@@ -109,18 +110,26 @@ export class UsersService {
 
   /**
    * The user whose password this is, or null. Runs one argon2 verification whether or not the
-   * user exists, so neither the answer nor its timing tells the two apart.
+   * user exists, so neither the answer nor its timing tells the two apart. `lane`: `trusted`
+   * for a login from a device this user signed in on before (it goes ahead of a flood).
    */
-  async verifyCredentials(username: string, password: string): Promise<AuthUser | null> {
+  async verifyCredentials(
+    username: string,
+    password: string,
+    lane: HashingLane = 'anyone',
+  ): Promise<AuthUser | null> {
     const user = await this.users
       .findOne({ username })
       .select('+passwordHash')
       .lean<User & { _id: Types.ObjectId }>();
-    const ok = await this.passwords.verify(user?.passwordHash, password);
+    const ok = await this.passwords.verify(user?.passwordHash, password, lane);
     return ok && user && !user.disabledAt ? toUserView(user) : null;
   }
 
-  /** Same as verifyCredentials, for a user known by id (reauth, password change). */
+  /**
+   * Same as verifyCredentials, for a user known by id (reauth, password change): the caller has
+   * a valid session, so the check takes the trusted lane.
+   */
   async verifyPasswordById(userId: string, password: string): Promise<AuthUser | null> {
     const user = Types.ObjectId.isValid(userId)
       ? await this.users
@@ -128,7 +137,7 @@ export class UsersService {
           .select('+passwordHash')
           .lean<User & { _id: Types.ObjectId }>()
       : null;
-    const ok = await this.passwords.verify(user?.passwordHash, password);
+    const ok = await this.passwords.verify(user?.passwordHash, password, 'trusted');
     return ok && user && !user.disabledAt ? toUserView(user) : null;
   }
 

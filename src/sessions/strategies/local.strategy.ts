@@ -4,6 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-local';
 import { UsersService } from '../../users/users.service';
+import { DeviceTrust } from '../device-trust';
 import { SessionEvents } from '../events/session-events';
 import { SESSION_SETTINGS, type SessionSettings } from '../session-module.options';
 import type { AuthUser } from '../session-context';
@@ -31,6 +32,7 @@ export class LocalStrategy
 
   constructor(
     private readonly users: UsersService,
+    private readonly devices: DeviceTrust,
     private readonly events: SessionEvents,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
   ) {
@@ -47,7 +49,8 @@ export class LocalStrategy
   }
 
   async validate(request: Request, username: string, password: string): Promise<AuthUser> {
-    const user = await this.users.verifyCredentials(username, password);
+    const lane = await this.devices.laneFor(request, username);
+    const user = await this.users.verifyCredentials(username, password, lane);
     if (!user) {
       const { ip, userAgent } = this.settings.connectionInfo(request);
       this.events.emit('login.failed', { username, operation: 'login', ip, userAgent });

@@ -29,3 +29,10 @@ export function appendSetCookie(response: HeaderWritable, values: string[]): voi
     throw new TypeError('appendSetCookie: not an Express, Fastify or Node response');
   }
 }
+
+/** Sets (replaces) one header on a response of either platform, or a bare Node response. */
+export function setHeader(response: HeaderWritable, name: string, value: string): void {
+  if (typeof response.header === 'function') response.header(name, value);
+  else if (typeof response.setHeader === 'function') response.setHeader(name, value);
+  else throw new TypeError('setHeader: not an Express, Fastify or Node response');
+}

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../common/error-codes';
 import type { TokenResponse } from '../dto/token-response.dto';
 import { SESSION_SETTINGS, SessionSettings } from '../session-module.options';
 import { signCsrfToken, sameString, verifyCsrfToken } from './csrf-token';
-import { appendSetCookie, HeaderWritable } from './set-cookie';
+import { appendSetCookie, HeaderWritable, setHeader } from './set-cookie';
 
 /** The access token of a request and where it was found. */
 export interface Credential {
@@ -23,6 +23,7 @@ export type TokenAnswer = Omit<TokenResponse, 'accessToken' | 'refreshToken'> &
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const CSRF_HEADER = 'x-csrf-token';
+const DEVICE_HEADER = 'x-device-token';
 
 /**
  * Where tokens travel (`transport.tokens`): reads the access and refresh tokens off a request,
@@ -132,21 +133,52 @@ export class TokenTransport {
     ]);
   }
 
+  /**
+   * The trusted-device token a login presents: the `X-Device-Token` header, else (cookie
+   * modes) the device cookie.
+   */
+  deviceToken(request: Request): string | null {
+    const header = request.headers?.[DEVICE_HEADER];
+    if (typeof header === 'string' && header.length > 0) return header;
+    if (!this.usesCookies) return null;
+    return this.cookie(request, this.settings.transport.cookies.names.device);
+  }
+
+  /**
+   * Hands a device its trusted-device token: the response header, and the cookie in the cookie
+   * modes unless the request is cross-site (no cookies for those, as in `answer`).
+   */
+  rememberDevice(
+    request: Request,
+    response: HeaderWritable,
+    token: string,
+    maxAgeSeconds: number,
+  ): void {
+    setHeader(response, DEVICE_HEADER, token);
+    if (this.usesCookies && !isCrossSite(request)) {
+      appendSetCookie(response, [this.serialize('device', token, maxAgeSeconds)]);
+    }
+  }
+
   /** The CSRF cookie's name, for pages that read it (`document.cookie`). */
   get csrfCookieName(): string {
     return this.settings.transport.cookies.names.csrf;
   }
 
-  private serialize(kind: 'access' | 'refresh' | 'csrf', value: string, maxAge: number): string {
+  private serialize(
+    kind: 'access' | 'refresh' | 'csrf' | 'device',
+    value: string,
+    maxAge: number,
+  ): string {
     const { secure, sameSite, refreshPath, names } = this.settings.transport.cookies;
     return serializeCookie(names[kind], value, {
       // The CSRF cookie is read by the page's script; the tokens never are.
       httpOnly: kind !== 'csrf',
       secure,
-      // Only the refresh route ever needs the refresh token, and only from a script of the
-      // site itself: Strict, and scoped to its path.
-      sameSite: kind === 'refresh' ? 'strict' : sameSite,
-      path: kind === 'refresh' ? refreshPath : '/',
+      // Only the auth routes ever need the refresh token (refresh) and the device token (login),
+      // and only from a script of the site itself: Strict, and scoped to their path.
+      sameSite: kind === 'refresh' || kind === 'device' ? 'strict' : sameSite,
+      path: kind === 'refresh' || kind === 'device' ? refreshPath : '/',
       maxAge,
       ...(maxAge === 0 ? { expires: new Date(0) } : {}),
     });
