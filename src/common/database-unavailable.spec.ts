@@ -10,6 +10,13 @@ import {
 import { toErrorBody } from './all-exceptions.filter';
 import { isDatabaseUnavailable } from './database-unavailable';
 
+// The driver does not export its pool errors; the test needs the very classes it throws.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { PoolClosedError, WaitQueueTimeoutError } = require('mongodb/lib/cmap/errors') as {
+  PoolClosedError: new (pool: { address: string }) => Error;
+  WaitQueueTimeoutError: new (message: string, address: string) => Error;
+};
+
 describe('isDatabaseUnavailable', () => {
   // Raised while the database process dies mid-request (seen as a 500 on POST /auth/refresh
   // in the faults suite before these were classified).
@@ -25,6 +32,19 @@ describe('isDatabaseUnavailable', () => {
       // error for a write after the engine closed the socket, not wrapped by the driver.
       'an unwrapped socket write after the server hung up',
       Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }),
+    ],
+    [
+      // A checkout racing the pool's close while the engine is killed and restarted.
+      'a checkout from a pool that closed meanwhile',
+      new PoolClosedError({ address: '127.0.0.1:27017' }),
+    ],
+    [
+      'a checkout that waited too long for a connection',
+      new WaitQueueTimeoutError('Timed out while checking out a connection', '127.0.0.1:27017'),
+    ],
+    [
+      'a server error while opening the connection',
+      new MongoServerError({ message: 'not ready', code: 2, errorLabels: ['HandshakeError'] }),
     ],
     [
       'a retryable write failure',

@@ -3,13 +3,16 @@ import { mongo } from 'mongoose';
 // The driver classes of the copy Mongoose itself loads (`instanceof` needs that very copy), so
 // the library needs no `mongodb` dependency of its own next to the host's Mongoose.
 const {
+  MongoAPIError,
   MongoClientClosedError,
+  MongoDriverError,
   MongoError,
   MongoErrorLabel,
   MongoExpiredSessionError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoOperationTimeoutError,
+  MongoParseError,
   MongoServerClosedError,
   MongoServerError,
   MongoStalePrimaryError,
@@ -49,6 +52,9 @@ const TRANSIENT_SERVER_CODES = new Set([
 ]);
 
 const TRANSIENT_LABELS = [
+  // Anything that failed while opening a connection (the handshake) never reached the request.
+  MongoErrorLabel.HandshakeError,
+  MongoErrorLabel.SystemOverloadedError,
   MongoErrorLabel.RetryableWriteError,
   MongoErrorLabel.TransientTransactionError,
   MongoErrorLabel.ResetPool,
@@ -61,6 +67,8 @@ const TRANSIENT_NAMES = new Set([
   ...TRANSIENT_DRIVER_ERRORS.map((type) => type.name),
   'MongoNetworkTimeoutError',
   'MongoPoolClearedError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
   'MongoServerSelectionError',
   'MongooseServerSelectionError',
 ]);
@@ -87,6 +95,17 @@ const TRANSIENT_MESSAGES =
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (TRANSIENT_DRIVER_ERRORS.some((type) => error instanceof type)) return true;
+  // The driver's own runtime failures (a pool closed under a checkout, a wait-queue timeout, a
+  // reply it could not decompress...) say nothing about the request either. The driver errors
+  // that do are the API ones (a bad option or argument: our bug, a 500) and connection-string
+  // parsing, which only happens at start-up.
+  if (
+    error instanceof MongoDriverError &&
+    !(error instanceof MongoAPIError) &&
+    !(error instanceof MongoParseError)
+  ) {
+    return true;
+  }
   if (error instanceof MongoServerError && TRANSIENT_SERVER_CODES.has(Number(error.code))) {
     return true;
   }
