@@ -34,6 +34,16 @@ describe('isDatabaseUnavailable', () => {
       Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }),
     ],
     [
+      'a write after the socket ended',
+      Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' }),
+    ],
+    [
+      'a write to a destroyed socket',
+      Object.assign(new Error('Cannot call write after a stream was destroyed'), {
+        code: 'ERR_STREAM_DESTROYED',
+      }),
+    ],
+    [
       // A checkout racing the pool's close while the engine is killed and restarted.
       'a checkout from a pool that closed meanwhile',
       new PoolClosedError({ address: '127.0.0.1:27017' }),

@@ -86,6 +86,12 @@ const SOCKET_ERROR_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
+  // The same race seen from Node's stream layer: the socket ended or was destroyed before the
+  // write that the driver awaits (it waits for 'drain' and rethrows the socket's error as is).
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CLOSED',
 ]);
 
 const TRANSIENT_MESSAGES =
