@@ -1,6 +1,7 @@
 import { Controller, Get, Module, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Request } from 'express';
 import { Model, Types } from 'mongoose';
@@ -459,5 +460,65 @@ describe('SessionModule in a host app without a global pipe or filter (e2e)', ()
       error: 'Unauthorized',
       code: 'INVALID_CREDENTIALS',
     });
+  });
+});
+
+/** A host route under the host's own @nestjs/throttler settings. */
+@Controller('host-limited')
+class HostLimitedController {
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @Get()
+  hit() {
+    return { ok: true };
+  }
+}
+
+/** A feature module of the host, relying on the host's global ThrottlerModule. */
+@Module({ controllers: [HostLimitedController] })
+class HostFeatureModule {}
+
+/** A host that rate-limits its own routes with @nestjs/throttler, as many Nest apps do. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, load: allConfigs, validate: validateEnv }),
+    DatabaseModule,
+    SessionModule.forRoot({ ...TEST_SESSION_OPTIONS, loginRateLimit: { limit: 3, ipLimit: 1000 } }),
+    ThrottlerModule.forRoot([{ name: 'host', ttl: 60_000, limit: 2 }]),
+    HostFeatureModule,
+  ],
+})
+class ThrottledHostModule {}
+
+describe('SessionModule next to the host’s own ThrottlerModule (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({}, { module: ThrottledHostModule });
+    await createUser(t, { username: 'alice', password: 'alice-password' });
+  });
+  afterAll(() => t.close());
+
+  it('leaves the host’s limits to the host: its route allows exactly its 2 per minute', async () => {
+    await t.http().get('/host-limited').expect(200);
+    await t.http().get('/host-limited').expect(200);
+    const third = await t.http().get('/host-limited');
+    expect(third.status).toBe(429);
+  });
+
+  it('keeps its own login limit (3 per IP and username), not the host’s', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await t
+        .http()
+        .post('/auth/login')
+        .send({ username: 'alice', password: `wrong-password-${i}` });
+      expect(res.status).toBe(401);
+    }
+    const fourth = await t
+      .http()
+      .post('/auth/login')
+      .send({ username: 'alice', password: 'alice-password' });
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.code).toBe('RATE_LIMITED');
+    expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import { CommonModule } from '../common/common.module';
 import { MongoThrottlerStorage } from './mongo-throttler.storage';
 import { RateLimitHit, RateLimitHitSchema } from './schemas/rate-limit-hit.schema';
 
-/** Rate-limit counters in MongoDB, shared by every instance: give the storage to ThrottlerModule. */
+/** Rate-limit counters in MongoDB, shared by every instance (a ThrottlerStorage). */
 @Module({
   imports: [
     CommonModule,

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModuleOptions } from '@nestjs/passport';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { UsersModule } from '../users/users.module';
 import { USERS_OPTIONS, UsersOptions } from '../users/users.options';
 import { AuthController } from './auth.controller';
@@ -133,16 +133,20 @@ export class SessionModule {
         UsersModule,
         JwtModule.register({}),
         MongooseModule.forFeature([{ name: Session.name, schema: SessionSchema }]),
-        // Counted in MongoDB, so every instance on the database shares the limits.
-        ThrottlerModule.forRootAsync({
-          imports: [optionsModule, RateLimitModule],
-          inject: [SESSION_SETTINGS, MongoThrottlerStorage],
-          useFactory: (settings: SessionSettings, storage: MongoThrottlerStorage) =>
-            loginThrottlers(settings, storage),
-        }),
+        RateLimitModule,
       ],
       controllers: [AuthController, SessionsController],
       providers: [
+        // The login limits, for this module's guards only, counted in MongoDB so that every
+        // instance on the database shares them. Not through ThrottlerModule: that module is
+        // global, and its settings would replace the host's own for every ThrottlerGuard.
+        {
+          provide: getOptionsToken(),
+          inject: [SESSION_SETTINGS, MongoThrottlerStorage],
+          useFactory: (settings: SessionSettings, storage: MongoThrottlerStorage) =>
+            loginThrottlers(settings, storage),
+        },
+        { provide: getStorageToken(), useExisting: MongoThrottlerStorage },
         SessionEvents,
         SessionStore,
         SessionsService,
