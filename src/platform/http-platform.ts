@@ -2,12 +2,13 @@ import { BadRequestException, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AppConfig } from '../../config';
 import { toErrorBody } from '../common/all-exceptions.filter';
 import { jsonBodyReviver } from '../common/json-body';
 import { GracefulShutdown } from '../operations/graceful-shutdown';
 import { REQUEST_ID_HEADER, requestIdOf } from '../operations/logging';
+import { answerClientError } from './client-error';
 import { fastifyJsonParser, JSON_MEDIA_TYPES, registerRequestDecompression } from './fastify-body';
 
 /** The Nest application on either adapter; only this folder needs to know which. */
@@ -40,6 +41,8 @@ export function createHttpAdapter(config: AppConfig): ExpressAdapter | FastifyAd
     },
     // Fastify logs through pino on its own; nestjs-pino already writes one line per request.
     logger: false,
+    // What Node's parser refuses (an oversized URL or headers), as under Express.
+    clientErrorHandler: answerClientError,
     // Express takes a path parameter of any length (up to Node's header limit); Fastify's
     // default (100 characters) would answer 414 where Express answers the route's own 400/404.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -91,6 +94,8 @@ export function configurePlatform(app: INestApplication, config: AppConfig): voi
       type: JSON_MEDIA_TYPES,
     });
     express.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: true });
+    // What Node's parser refuses (an oversized URL or headers) never reaches Express.
+    (app.getHttpServer() as Server).on('clientError', answerClientError);
     return;
   }
   const fastify = app as NestFastifyApplication;

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
 import { bearer, createTestApp, createUser, login, LoggedIn, TestApp } from '../support/app';
 import { assertErrorShape } from '../support/hostile';
@@ -133,5 +135,37 @@ describe('defects found by the hardening suites (e2e)', () => {
       .collection('sessions')
       .findOne({ _id: new Types.ObjectId(s.session.id) });
     expect(stored!.data).toEqual({ kept: 1 });
+  });
+
+  // Found by the bad-input property run on Fastify: two long dotted query values went over
+  // Node's 16 KB header limit; Fastify answered 431 in its own shape, Express 431 with no body.
+  it.each([
+    ['a query over the 16 KB header limit', { query: `limit=${'a.'.repeat(10_000)}` }],
+    ['a header over the 16 KB header limit', { header: 'x'.repeat(20_000) }],
+  ])('answers %s 400 VALIDATION_FAILED in the contract shape', async (_what, input) => {
+    const req = t
+      .http()
+      .get(`/sessions${'query' in input ? `?${input.query}` : ''}`)
+      .set('Authorization', bearer(s.accessToken));
+    if ('header' in input) req.set('X-Filler', input.header);
+    const res = await req;
+    expect(res.status).toBe(400);
+    expect(assertErrorShape('oversized request', res.status, res.body)).toBe('VALIDATION_FAILED');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers bytes that are not HTTP 400 VALIDATION_FAILED in the contract shape', async () => {
+    const server = t.app.getHttpServer() as Server;
+    if (!server.listening) await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const raw = await new Promise<string>((resolve, reject) => {
+      let answer = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+      socket.on('end', () => resolve(answer)).on('error', reject);
+    });
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(assertErrorShape('garbage', 400, JSON.parse(body))).toBe('VALIDATION_FAILED');
   });
 });
