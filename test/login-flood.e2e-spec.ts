@@ -210,6 +210,8 @@ describe('trusted devices in the cookie transport, and turned off (e2e)', () => 
       c.startsWith('device_token='),
     );
     expect(line).toBeDefined();
+    // Cookie mode keeps every token away from scripts: no response header either.
+    expect(first.headers['x-device-token']).toBeUndefined();
     expect(line).toMatch(/; Max-Age=15552000; Path=\/auth; HttpOnly; SameSite=Strict/);
     const cookie = line!.split(';')[0];
 
@@ -236,6 +238,56 @@ describe('trusted devices in the cookie transport, and turned off (e2e)', () => 
     expect(res.status).toBe(201);
     expect(res.headers['x-device-token']).toBeUndefined();
   });
+});
+
+describe('one account’s device token cannot crowd the trusted lane (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Three attempts per IP and username, and clients that each come from an address of their own.
+    t = await createTestApp({ ...FLOODABLE, LOGIN_RATE_LIMIT: '3', TRUST_PROXY: '1' });
+    await createUser(t, { username: 'ann', password: PASSWORD });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('trusts a username’s token for LOGIN_RATE_LIMIT logins per window, then treats it as none', async () => {
+    const first = await t
+      .http()
+      .post('/auth/login')
+      .set('X-Forwarded-For', '10.9.0.1')
+      .send({ username: 'ann', password: PASSWORD });
+    const token = first.headers['x-device-token'];
+    const outcomes = await underJunkFlood(t, async () => {
+      const seen: string[] = [];
+      // Each from a fresh address, so the per-IP limit never applies: only the lane budget.
+      for (let i = 0; i < 8; i++) {
+        const res = await t
+          .http()
+          .post('/auth/login')
+          .set('X-Forwarded-For', `10.9.1.${i}`)
+          .set('X-Device-Token', token)
+          .send({ username: 'ann', password: PASSWORD });
+        seen.push(outcome(res));
+      }
+      return seen;
+    });
+    // The login that got the token counted nothing (it had none): three trusted uses remain.
+    expect(outcomes.slice(0, 3)).toEqual(['in', 'in', 'in']);
+    expect(outcomes.slice(3)).toContain('busy');
+    // A new window restores the budget.
+    t.clock.advance(61_000);
+    expect(
+      await underJunkFlood(t, async () =>
+        outcome(
+          await t
+            .http()
+            .post('/auth/login')
+            .set('X-Forwarded-For', '10.9.2.1')
+            .set('X-Device-Token', token)
+            .send({ username: 'ann', password: PASSWORD }),
+        ),
+      ),
+    ).toBe('in');
+  }, 60_000);
 });
 
 function movedBySecond(token: string): string {

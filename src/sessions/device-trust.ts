@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { BoundedCache } from '../common/bounded-cache';
 import type { HashingLane } from '../users/hashing-gate';
 import { SESSION_SETTINGS, type SessionSettings } from './session-module.options';
 import { TokenService } from './token.service';
@@ -27,14 +28,26 @@ function mac(secret: string, username: string, issuedAt: string): Buffer {
  * signs, all verify). A token only ever moves a login up the hashing queue. It skips no rate
  * limit and proves nothing about the password, and the lane is chosen before the user is looked
  * up, so it says nothing about whether a username exists.
+ *
+ * Each username gets the trusted lane at most `loginRateLimit.limit` times per rate-limit
+ * window on this instance: someone holding one account's token and many addresses (each with
+ * its own per-IP budget) cannot crowd the lane the other returning users wait in.
  */
 @Injectable()
 export class DeviceTrust {
+  private readonly trustedUses: BoundedCache<string, { count: number }>;
+
   constructor(
     private readonly tokens: TokenService,
     private readonly transport: TokenTransport,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
-  ) {}
+  ) {
+    this.trustedUses = new BoundedCache({
+      max: 100_000,
+      ttlMs: settings.loginRateLimit.windowSeconds * 1000,
+      clock: settings.clock,
+    });
+  }
 
   private get maxAgeSeconds(): number {
     return this.settings.trustedDevices.maxAgeSeconds;
@@ -54,7 +67,17 @@ export class DeviceTrust {
     const vouched = secrets.some((secret) =>
       timingSafeEqual(given, mac(secret, username, issuedAt)),
     );
-    return vouched ? 'trusted' : 'anyone';
+    return vouched && this.spendTrustedUse(username) ? 'trusted' : 'anyone';
+  }
+
+  /** Counts one trusted-lane login of `username`; false once its window's budget is spent. */
+  private spendTrustedUse(username: string): boolean {
+    const uses = this.trustedUses.get(username);
+    // Mutated in place: the entry keeps the age it was stored with (a fixed window).
+    if (!uses) this.trustedUses.set(username, { count: 1 });
+    else if (uses.count < this.settings.loginRateLimit.limit) uses.count++;
+    else return false;
+    return true;
   }
 
   /** Gives the device of a successful login for `username` a fresh token (nothing when off). */

@@ -145,8 +145,9 @@ export class TokenTransport {
   }
 
   /**
-   * Hands a device its trusted-device token: the response header, and the cookie in the cookie
-   * modes unless the request is cross-site (no cookies for those, as in `answer`).
+   * Hands a device its trusted-device token: the response header (not in `cookie` mode, which
+   * keeps tokens away from scripts), and the cookie in the cookie modes unless the request is
+   * cross-site (no cookies for those, as in `answer`).
    */
   rememberDevice(
     request: Request,
@@ -154,7 +155,7 @@ export class TokenTransport {
     token: string,
     maxAgeSeconds: number,
   ): void {
-    setHeader(response, DEVICE_HEADER, token);
+    if (this.mode !== 'cookie') setHeader(response, DEVICE_HEADER, token);
     if (this.usesCookies && !isCrossSite(request)) {
       appendSetCookie(response, [this.serialize('device', token, maxAgeSeconds)]);
     }
