@@ -166,7 +166,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (errorBody.statusCode >= 500) {
       errorBody.requestId = request.id !== undefined ? String(request.id) : undefined;
-      const detail = exception instanceof Error ? exception.stack : String(exception);
+      // Duck-typed: an error from another realm (a vm context) is no `instanceof Error`.
+      const stack = (exception as { stack?: unknown } | null)?.stack;
+      const detail = typeof stack === 'string' ? stack : String(exception);
       // An unexpected error's text may quote a value it choked on: never let a credential through.
       this.logger.error(
         `${request.method} ${redactUrl(request.url)} failed: ${scrubSecrets(detail ?? '')}`,

@@ -7,6 +7,7 @@ import {
   MongoServerError,
   MongoUnexpectedServerResponseError,
 } from 'mongodb';
+import { runInNewContext } from 'node:vm';
 import { toErrorBody } from './all-exceptions.filter';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -63,6 +64,17 @@ describe('isDatabaseUnavailable', () => {
   ])('answers 503 for %s', (_what, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
     expect(toErrorBody(error)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+  });
+
+  it('recognises a socket error made in another realm (Node core errors under a vm context, as in Jest)', () => {
+    // What the faults suite logged for its rare 500 on PATCH /sessions/current/data: Node's
+    // EPIPE error, which is no `instanceof Error` inside Jest's sandbox.
+    const foreign = runInNewContext(
+      `Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' })`,
+    ) as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    expect(isDatabaseUnavailable(foreign)).toBe(true);
+    expect(toErrorBody(foreign)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('recognises driver errors by name when another copy of the driver raised them', () => {

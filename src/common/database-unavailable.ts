@@ -99,7 +99,10 @@ const TRANSIENT_MESSAGES =
 
 /** True when an error means the database is unreachable right now (answer 503, not 500). */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  // Not `instanceof Error`: an error made in another realm fails it. Node's own socket errors
+  // are such errors wherever the app runs in a vm context (Jest does this), and they are the
+  // very ones to catch here ("This socket has been ended by the other party", EPIPE).
+  if (typeof error !== 'object' || error === null) return false;
   if (TRANSIENT_DRIVER_ERRORS.some((type) => error instanceof type)) return true;
   // The driver's own runtime failures (a pool closed under a checkout, a wait-queue timeout, a
   // reply it could not decompress...) say nothing about the request either. The driver errors
@@ -118,7 +121,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof MongoError && TRANSIENT_LABELS.some((label) => error.hasErrorLabel(label))) {
     return true;
   }
-  const code = (error as { code?: unknown }).code;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && SOCKET_ERROR_CODES.has(code)) return true;
-  return TRANSIENT_NAMES.has(error.name) || TRANSIENT_MESSAGES.test(error.message);
+  if (typeof name === 'string' && TRANSIENT_NAMES.has(name)) return true;
+  return typeof message === 'string' && TRANSIENT_MESSAGES.test(message);
 }
