@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { BoundedCache } from '../common/bounded-cache';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { HashingLane } from '../users/hashing-gate';
 import { SESSION_SETTINGS, type SessionSettings } from './session-module.options';
 import { TokenService } from './token.service';
 import type { HeaderWritable } from './transport/set-cookie';
 import { TokenTransport } from './transport/token-transport.service';
+
+/** The throttler name of the trusted-lane counters (next to `login` and `login-ip`). */
+const DEVICE_LANE = 'device-lane';
 
 /** `<issued at, base36 seconds>.<43 base64url characters of HMAC-SHA256>` */
 const TOKEN = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
@@ -30,24 +33,18 @@ function mac(secret: string, username: string, issuedAt: string): Buffer {
  * up, so it says nothing about whether a username exists.
  *
  * Each username gets the trusted lane at most `loginRateLimit.limit` times per rate-limit
- * window on this instance: someone holding one account's token and many addresses (each with
- * its own per-IP budget) cannot crowd the lane the other returning users wait in.
+ * window, counted in the module's throttler storage (MongoDB: shared by every instance), so
+ * someone holding one account's token and many addresses (each with its own per-IP budget)
+ * cannot crowd the lane the other returning users wait in.
  */
 @Injectable()
 export class DeviceTrust {
-  private readonly trustedUses: BoundedCache<string, { count: number }>;
-
   constructor(
     private readonly tokens: TokenService,
     private readonly transport: TokenTransport,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
     @Inject(SESSION_SETTINGS) private readonly settings: SessionSettings,
-  ) {
-    this.trustedUses = new BoundedCache({
-      max: 100_000,
-      ttlMs: settings.loginRateLimit.windowSeconds * 1000,
-      clock: settings.clock,
-    });
-  }
+  ) {}
 
   private get maxAgeSeconds(): number {
     return this.settings.trustedDevices.maxAgeSeconds;
@@ -67,17 +64,17 @@ export class DeviceTrust {
     const vouched = secrets.some((secret) =>
       timingSafeEqual(given, mac(secret, username, issuedAt)),
     );
-    return vouched && this.spendTrustedUse(username) ? 'trusted' : 'anyone';
+    return vouched && (await this.spendTrustedUse(username)) ? 'trusted' : 'anyone';
   }
 
   /** Counts one trusted-lane login of `username`; false once its window's budget is spent. */
-  private spendTrustedUse(username: string): boolean {
-    const uses = this.trustedUses.get(username);
-    // Mutated in place: the entry keeps the age it was stored with (a fixed window).
-    if (!uses) this.trustedUses.set(username, { count: 1 });
-    else if (uses.count < this.settings.loginRateLimit.limit) uses.count++;
-    else return false;
-    return true;
+  private async spendTrustedUse(username: string): Promise<boolean> {
+    const { limit, windowSeconds } = this.settings.loginRateLimit;
+    const windowMs = windowSeconds * 1000;
+    // Hashed: the counters' keys need not hold usernames.
+    const key = createHash('sha256').update(`device-lane|${username}`).digest('hex');
+    const record = await this.storage.increment(key, windowMs, limit, windowMs, DEVICE_LANE);
+    return !record.isBlocked;
   }
 
   /** Gives the device of a successful login for `username` a fresh token (nothing when off). */
