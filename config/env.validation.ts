@@ -25,6 +25,16 @@ import {
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
+/** An integer variable within [min, max] (no upper bound without `max`), read from its text. */
+function IntRange(min: number, max?: number): PropertyDecorator {
+  return (target, key) => {
+    Transform(toInt)(target, key);
+    IsInt()(target, key);
+    Min(min)(target, key);
+    if (max !== undefined) Max(max)(target, key);
+  };
+}
+
 /**
  * Every variable the service reads, with its type and bounds. Validation runs once at start-up
  * so that a bad value stops the process with a message naming the variable, instead of
@@ -35,10 +45,7 @@ export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntRange(0, 65535)
   PORT = 3000;
 
   @IsOptional()
@@ -72,40 +79,26 @@ export class EnvironmentVariables {
   @IsString()
   ADMIN_PASSWORD?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   ACCESS_TOKEN_TTL_SECONDS = 900;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   SESSION_IDLE_TIMEOUT_SECONDS = 1800;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   SESSION_ABSOLUTE_TIMEOUT_SECONDS = 604800;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntRange(0)
   REFRESH_REUSE_GRACE_SECONDS = 10;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntRange(0)
   SESSION_MAX_PER_USER = 100;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntRange(0)
   SESSION_RETENTION_SECONDS = 2592000;
 
   /** How long a live session may be answered from this instance's memory. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntRange(0)
   SESSION_CACHE_TTL_MS = 5000;
 
   /**
@@ -118,10 +111,7 @@ export class EnvironmentVariables {
   @IsString()
   SWEEP_CRON = '0 * * * * *';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
+  @IntRange(1, 100000)
   SWEEP_BATCH_SIZE = 1000;
 
   /** `false` leaves the schedule off on this instance (`npm run sweep` still works). */
@@ -142,17 +132,13 @@ export class EnvironmentVariables {
   @IsString()
   PEER_SELF = '';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   PEER_TIMEOUT_MS = 3000;
 
   @IsString()
   TRUST_PROXY = 'false';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   LOGIN_RATE_LIMIT = 10;
 
   /** Session events are POSTed here (signed with WEBHOOK_SECRET); unset: no webhook. */
@@ -166,91 +152,57 @@ export class EnvironmentVariables {
   WEBHOOK_SECRET?: string;
 
   /** One webhook delivery attempt may take this long. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(120000)
+  @IntRange(100, 120000)
   WEBHOOK_TIMEOUT_MS = 5000;
 
   /** The first webhook retry waits about this long; each later one twice as long (to 1 h). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
-  @Max(3600000)
+  @IntRange(10, 3600000)
   WEBHOOK_RETRY_BASE_MS = 1000;
 
   /** Failed attempts after which an event is kept as failed and not retried. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntRange(1, 1000)
   WEBHOOK_MAX_ATTEMPTS = 20;
 
   /** How often the delivery worker looks for due events when nothing wakes it. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
-  @Max(600000)
+  @IntRange(10, 600000)
   WEBHOOK_POLL_MS = 1000;
 
   /** How recent an admin's password proof must be to change users (@RequireRecentAuth). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(31536000)
+  @IntRange(0, 31536000)
   ADMIN_REAUTH_MAX_AGE_SECONDS = 900;
 
   /** Login attempts per minute per IP, whatever the username (password spraying). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntRange(1)
   LOGIN_IP_RATE_LIMIT = 50;
 
   /**
    * Bearer tokens we did not sign (forged, garbage) per minute per IP; past it the IP gets 429
    * for a minute. Expired tokens of ours never count. 0 turns the limit off.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntRange(0)
   BAD_TOKEN_IP_RATE_LIMIT = 30;
 
   /** argon2id memory cost in KiB (OWASP minimum 19456). Lower only for tests. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(4194304)
+  @IntRange(1024, 4194304)
   PASSWORD_HASH_MEMORY_KIB = 19456;
 
   /** argon2id iterations (OWASP minimum 2 at 19 MiB). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntRange(1, 100)
   PASSWORD_HASH_TIME_COST = 2;
 
   /** argon2 calls at once (libuv's pool has 4 threads by default, shared with file I/O). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @IntRange(1, 64)
   PASSWORD_HASH_CONCURRENCY = 4;
 
   /** argon2 calls that may wait for a slot; beyond, logins are refused at once with 429. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(10000)
+  @IntRange(0, 10000)
   PASSWORD_HASH_QUEUE = 8;
 
   /**
    * How long a device that signed a user in stays trusted for that user's next login (its
    * password check goes ahead of a login flood); 0 turns trusted devices off. 180 days.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(10 * 365 * 24 * 3600)
+  @IntRange(0, 10 * 365 * 24 * 3600)
   TRUSTED_DEVICE_MAX_AGE_SECONDS = 180 * 24 * 3600;
 
   /** Where tokens travel: headers and JSON bodies, HttpOnly cookies with CSRF, or both. */
