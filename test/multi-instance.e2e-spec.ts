@@ -1,24 +1,24 @@
-import { startTestDatabase, TestDatabase } from './support/database';
-import { bearer, createTestApp, createUser, login, TestApp } from './support/app';
+import {
+  bearer,
+  createTwoInstances,
+  createUser,
+  login,
+  TestApp,
+  type TwoInstances,
+} from './support/app';
 
 /** Two instances of the service on one database, as behind a load balancer. */
 describe('several instances (e2e)', () => {
-  let db: TestDatabase;
+  let both: TwoInstances;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    db = await startTestDatabase();
-    a = await createTestApp({ SESSION_CACHE_TTL_MS: '5000' }, { db });
-    b = await createTestApp({ SESSION_CACHE_TTL_MS: '5000' }, { db });
-    b.clock.set(a.clock.now());
+    both = await createTwoInstances({ SESSION_CACHE_TTL_MS: '5000' });
+    ({ a, b } = both);
     await createUser(a, { username: 'alice', password: 'alice-password' });
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await db.stop();
-  });
+  afterAll(() => both?.close());
 
   it('answers concurrent refreshes on both instances with one identical pair', async () => {
     const s = await login(a, 'alice', 'alice-password');

@@ -1,7 +1,14 @@
 import { Types } from 'mongoose';
 import { SessionCache, SessionChangeWatcher, type WatchState } from '../src/sessions';
-import { bearer, createTestApp, createUser, login, TestApp } from './support/app';
-import { startTestDatabase, TestDatabase } from './support/database';
+import {
+  bearer,
+  createTestApp,
+  createTwoInstances,
+  createUser,
+  login,
+  TestApp,
+  type TwoInstances,
+} from './support/app';
 
 /**
  * Far longer than any test here runs, on a clock that only moves when a test says so: a
@@ -47,23 +54,17 @@ async function refusedOn(t: TestApp, token: string): Promise<string | undefined>
 }
 
 describe('instant revocation across instances (change streams, e2e)', () => {
-  let db: TestDatabase;
+  let both: TwoInstances;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    db = await startTestDatabase({ replicaSet: 'rs0' });
-    a = await createTestApp(LONG_TTL, { db });
-    b = await createTestApp(LONG_TTL, { db });
-    b.clock.set(a.clock.now());
+    both = await createTwoInstances(LONG_TTL, { replicaSet: 'rs0' });
+    ({ a, b } = both);
     await createUser(a, { ...ADMIN, roles: ['admin'] });
     await createUser(a, ALICE);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.stop();
-  });
+  afterAll(() => both?.close());
 
   /** Logs in on A and makes B cache the session (its worst case). */
   async function cachedOnB(user = ALICE) {
@@ -164,22 +165,16 @@ describe('instant revocation across instances (change streams, e2e)', () => {
 });
 
 describe('revocation without change streams (standalone, e2e)', () => {
-  let db: TestDatabase;
+  let both: TwoInstances;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    db = await startTestDatabase();
-    a = await createTestApp({ SESSION_CACHE_TTL_MS: '5000' }, { db });
-    b = await createTestApp({ SESSION_CACHE_TTL_MS: '5000' }, { db });
-    b.clock.set(a.clock.now());
+    both = await createTwoInstances({ SESSION_CACHE_TTL_MS: '5000' });
+    ({ a, b } = both);
     await createUser(a, ALICE);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await db?.stop();
-  });
+  afterAll(() => both?.close());
 
   it('falls back to the cache lifetime: B honours a session signed out on A until its entry ages out', async () => {
     if (process.env.MONGODB_URI) return; // the server decides; this case needs a standalone
@@ -196,13 +191,13 @@ describe('revocation without change streams (standalone, e2e)', () => {
 
   it('refuses to start with cache.watch true when the database has no change streams', async () => {
     if (process.env.MONGODB_URI) return;
-    await expect(createTestApp({ SESSION_CACHE_WATCH: 'true' }, { db })).rejects.toThrow(
+    await expect(createTestApp({ SESSION_CACHE_WATCH: 'true' }, { db: both.db })).rejects.toThrow(
       /cache\.watch is true, but the database does not support change streams/,
     );
   });
 
   it('does not watch at all with cache.watch false', async () => {
-    const off = await createTestApp({ SESSION_CACHE_WATCH: 'false' }, { db });
+    const off = await createTestApp({ SESSION_CACHE_WATCH: 'false' }, { db: both.db });
     try {
       expect(watchState(off)).toBe('off');
     } finally {

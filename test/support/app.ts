@@ -150,3 +150,33 @@ export async function login(
 
 /** `Authorization` header value for an access token. */
 export const bearer = (token: string) => `Bearer ${token}`;
+
+/** Two instances of the app on one database of their own, clocks in step. */
+export interface TwoInstances {
+  db: TestDatabase;
+  a: TestApp;
+  b: TestApp;
+  /** Closes both apps, then stops the database. */
+  close(): Promise<void>;
+}
+
+/** Two instances of the service on one fresh database, as behind a load balancer. */
+export async function createTwoInstances(
+  env: Record<string, string>,
+  database?: Parameters<typeof startTestDatabase>[0],
+): Promise<TwoInstances> {
+  const db = await startTestDatabase(database);
+  const a = await createTestApp(env, { db });
+  const b = await createTestApp(env, { db });
+  b.clock.set(a.clock.now());
+  return {
+    db,
+    a,
+    b,
+    close: async () => {
+      await a.close();
+      await b.close();
+      await db.stop();
+    },
+  };
+}
