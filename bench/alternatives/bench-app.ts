@@ -11,7 +11,8 @@ import {
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request } from 'express';
-import 'express-session';
+import MongoStore from 'connect-mongo';
+import session from 'express-session';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -153,4 +154,22 @@ export async function expressSessionLogin(req: Request, username: string | undef
   req.session.identity = benchIdentity(username ?? 'bench', randomUUID(), req);
   await new Promise<void>((done, fail) => req.session.save((e) => (e ? fail(e) : done())));
   return { sessionId: req.session.identity.sessionId };
+}
+
+/**
+ * express-session with connect-mongo as its documentation sets it up, both peers alike:
+ * `touchAfter: 60`, as nest-sessions writes lastSeenAt at most once a minute.
+ */
+export function expressSessionMiddleware(defaultDbName: string) {
+  return session({
+    secret: requiredEnv('SESSION_SECRET'),
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', maxAge: 7 * 24 * 3600 * 1000 },
+    store: MongoStore.create({
+      mongoUrl: requiredEnv('MONGODB_URI'),
+      dbName: process.env.SESSION_DB ?? defaultDbName,
+      touchAfter: 60,
+    }),
+  });
 }

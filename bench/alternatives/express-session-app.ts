@@ -11,15 +11,13 @@
  */
 import 'reflect-metadata';
 import { Body, Controller, Get, HttpCode, Module, Post, Req, UseGuards } from '@nestjs/common';
-import MongoStore from 'connect-mongo';
 import type { Request } from 'express';
-import session from 'express-session';
 import {
   currentSessionView,
   expressSessionLogin,
+  expressSessionMiddleware,
   HealthController,
   SignedInGuard,
-  requiredEnv,
   serveBenchApp,
 } from './bench-app';
 
@@ -42,17 +40,5 @@ class BenchController {
 class ExpressSessionBenchModule {}
 
 void serveBenchApp(ExpressSessionBenchModule, (app) =>
-  app.use(
-    session({
-      secret: requiredEnv('SESSION_SECRET'),
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', maxAge: 7 * 24 * 3600 * 1000 },
-      store: MongoStore.create({
-        mongoUrl: requiredEnv('MONGODB_URI'),
-        dbName: process.env.SESSION_DB ?? 'bench_express_session',
-        touchAfter: 60,
-      }),
-    }),
-  ),
+  app.use(expressSessionMiddleware('bench_express_session')),
 );

@@ -3,27 +3,18 @@
  * and connect-mongo on the same engine (`touchAfter: 60`, as nest-sessions writes lastSeenAt at
  * most once a minute). express-session reads the store on every request.
  */
-import MongoStore from 'connect-mongo';
 import express from 'express';
-import session from 'express-session';
-import { currentSessionView, expressSessionLogin, requiredEnv } from '../../alternatives/bench-app';
+import {
+  currentSessionView,
+  expressSessionLogin,
+  expressSessionMiddleware,
+  requiredEnv,
+} from '../../alternatives/bench-app';
 
 const app = express();
 app.disable('x-powered-by');
 app.use(express.json());
-app.use(
-  session({
-    secret: requiredEnv('SESSION_SECRET'),
-    resave: false,
-    saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', maxAge: 7 * 24 * 3600 * 1000 },
-    store: MongoStore.create({
-      mongoUrl: requiredEnv('MONGODB_URI'),
-      dbName: process.env.SESSION_DB ?? 'bench_bare_express_session',
-      touchAfter: 60,
-    }),
-  }),
-);
+app.use(expressSessionMiddleware('bench_bare_express_session'));
 app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
 app.post('/auth/login', (req, res, next) => {
   expressSessionLogin(req, req.body?.username).then((r) => res.status(201).json(r), next);
