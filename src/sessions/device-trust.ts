@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HashingLane } from '../users/hashing-gate';
+import { purposeMac } from './purpose-mac';
 import { SESSION_SETTINGS, type SessionSettings } from './session-module.options';
 import { TokenService } from './token.service';
 import type { HeaderWritable } from './transport/set-cookie';
@@ -15,10 +16,9 @@ const DEVICE_LANE = 'device-lane';
 const TOKEN = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
 
 function mac(secret: string, username: string, issuedAt: string): Buffer {
-  // A key of its own, so a device MAC can never pass for any other MAC made with the secret.
-  const key = createHmac('sha256', secret).update('nest-sessions/device/v1').digest();
   // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-  return createHmac('sha256', key).update(`${username.length}:${username}:${issuedAt}`).digest();
+  const message = `${username.length}:${username}:${issuedAt}`;
+  return purposeMac(secret, 'nest-sessions/device/v1', message);
 }
 
 /**

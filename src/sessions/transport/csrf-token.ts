@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { purposeMac } from '../purpose-mac';
 
 /**
  * CSRF tokens bound to one session: `HMAC-SHA256(K, sid)`, base64url, where K is derived from
@@ -13,11 +14,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-function mac(secret: string, sid: string): Buffer {
-  // A key of its own, so a CSRF MAC can never be replayed as any other MAC made with the secret.
-  const key = createHmac('sha256', secret).update('nest-sessions/csrf/v1').digest();
-  return createHmac('sha256', key).update(sid).digest();
-}
+const mac = (secret: string, sid: string) => purposeMac(secret, 'nest-sessions/csrf/v1', sid);
 
 /** The CSRF token of session `sid`, signed with the first (signing) secret. */
 export function signCsrfToken(sid: string, secret: string): string {
